@@ -1,0 +1,431 @@
+// The task board: typed, rule-checked access to a space's `tasks` and `devices` maps.
+//
+// Local writes are checked before they happen: a status change the forward-only machine does
+// not allow throws IllegalTransitionError; a write to a field this device is not the writer of
+// (creator fields: only `createdBy`; status fields: only `target`) throws WrongWriterError.
+//
+// Remote writes cannot be refused (Yjs merges them), so they are *ignored* instead: the board
+// keeps an accepted view of every task, its last valid state, and reads only that. After every
+// transaction that touches a task (from any origin) the raw fields are compared with the
+// accepted ones, field by field, and a change is taken into the view only if the rules allow
+// it; otherwise the view keeps the old value and a 'rule-violation' is emitted and logged.
+// Why state and not authorship: an update reaches a replica through whichever peer relayed it,
+// so the transaction origin (the sync session) does not say who wrote it, and Yjs client ids
+// are not bound to devices. What state can prove, the board enforces: status only moves
+// forward (checked for reachability, since several steps may arrive merged; `attempt` only
+// grows, which orders the interrupted -> queued retry loop), a task is claimed only by its
+// target, creator fields never change after creation, a cancel request is never withdrawn,
+// and a finished task is frozen. A replica that writes through the board repairs any ignored
+// raw value the next time it writes the field.
+
+import * as Y from 'yjs'
+import { ObservableV2 } from 'lib0/observable'
+import { newTaskId } from './task-id.ts'
+import {
+  IllegalTransitionError, InvalidTaskFieldError, TaskNotFoundError, UnknownTargetError, WrongWriterError
+} from './errors.ts'
+import {
+  canTransition, isFinal, isReachable, parseAttempt, parseLogEntry, parseOutputs, parseRequest, parseStatus,
+  parseString, parseTime, describe,
+  MAX_ERROR_CHARS, MAX_LOG_ENTRIES, MAX_LOG_TEXT_CHARS, MAX_RESULT_CHARS, MAX_SCOPE_CHARS, MAX_TEXT_CHARS,
+  MAX_ID_CHARS
+} from './task-rules.ts'
+import type { FinalStatus, LogEntry, LogKind, Task, TaskOutput, TaskProgress, TaskRequest, TaskStatus } from './task-rules.ts'
+
+export type DeviceRole = 'phone' | 'desktop'
+export interface DeviceRecord {
+  id: string
+  name: string
+  role: DeviceRole
+  pairedAt?: number
+  pairedBy?: string
+  revokedAt?: number
+  revokedBy?: string
+}
+
+export interface RuleViolation {
+  taskId: string
+  field: string
+  reason: string
+}
+
+export type TaskBoardEvents = {
+  /** Tasks whose accepted view changed (added, changed or removed), after a transaction. */
+  'tasks-change': (taskIds: string[], local: boolean) => void
+  /** A remote (or raw) change that breaks the rules; the accepted view kept the old value. */
+  'rule-violation': (violation: RuleViolation) => void
+}
+
+export interface TaskBoardOptions {
+  doc: Y.Doc
+  /** This device's peer id: the writer identity for creator and executor fields. */
+  deviceId: string
+  now?: () => number
+  /** Where ignored changes are reported (default console.warn). */
+  log?: (message: string) => void
+}
+
+export interface AddTaskInput {
+  text: string
+  target: string
+  /** Absolute folder the task is narrowed to; must lie inside the target's grants when it runs. */
+  scope?: string
+  /** Defaults to this device; anything else is a WrongWriterError. */
+  createdBy?: string
+}
+
+export interface FinishInput {
+  result?: string
+  error?: string
+  outputs?: TaskOutput[]
+}
+
+interface Accepted {
+  request: TaskRequest
+  malformed?: string
+  progress: TaskProgress
+}
+
+const BASE_PROGRESS: TaskProgress = { status: 'queued', attempt: 0, outputs: [] }
+const TRUNCATED = '\n[truncated]'
+
+export class TaskBoard extends ObservableV2<TaskBoardEvents> {
+  readonly doc: Y.Doc
+  readonly deviceId: string
+  readonly tasks: Y.Map<unknown>
+  readonly devicesMap: Y.Map<unknown>
+  /** Transaction origin of this board's own writes. */
+  readonly origin: object = { board: true }
+  #now: () => number
+  #log: (message: string) => void
+  #accepted = new Map<string, Accepted>()
+  #reported = new Set<string>()
+  #observer: (events: Array<Y.YEvent<any>>, tr: Y.Transaction) => void
+
+  constructor (opts: TaskBoardOptions) {
+    super()
+    this.doc = opts.doc
+    this.deviceId = opts.deviceId
+    this.tasks = opts.doc.getMap('tasks')
+    this.devicesMap = opts.doc.getMap('devices')
+    this.#now = opts.now ?? Date.now
+    this.#log = opts.log ?? ((m) => console.warn(m))
+    for (const id of this.tasks.keys()) this.#reconcile(id)
+    this.#observer = (events, tr) => {
+      const ids = new Set<string>()
+      const logged = new Set<string>()
+      for (const ev of events) {
+        if (ev.target === this.tasks) for (const key of ev.changes.keys.keys()) ids.add(key)
+        else if (typeof ev.path[0] === 'string') {
+          ids.add(ev.path[0])
+          if (ev.target instanceof Y.Array) logged.add(ev.path[0])
+        }
+      }
+      // A log append leaves the accepted fields as they were but is still news for a watcher.
+      const changed = [...ids].filter((id) => this.#reconcile(id) || (logged.has(id) && this.#accepted.has(id)))
+      if (changed.length > 0) this.#emitSafely('tasks-change', [changed, tr.origin === this.origin])
+    }
+    this.tasks.observeDeep(this.#observer)
+  }
+
+  override destroy (): void {
+    this.tasks.unobserveDeep(this.#observer)
+    super.destroy()
+  }
+
+  // ---- reading -------------------------------------------------------------------
+
+  /** The accepted view of one task. */
+  get (id: string): Task | undefined {
+    const a = this.#accepted.get(id)
+    if (a === undefined) return undefined
+    const task: Task = { ...a.request, ...a.progress, outputs: a.progress.outputs.slice() }
+    if (a.malformed !== undefined) task.malformed = a.malformed
+    return task
+  }
+
+  /** All tasks, oldest first (ids sort by creation time). */
+  list (): Task[] {
+    return [...this.#accepted.keys()].sort().map((id) => this.get(id)!)
+  }
+
+  /** The task's progress log (well-formed entries only). */
+  log (id: string): LogEntry[] {
+    const arr = this.#rawTask(id)?.get('log')
+    if (!(arr instanceof Y.Array)) return []
+    const out: LogEntry[] = []
+    for (const e of arr.toArray()) {
+      const entry = parseLogEntry(e)
+      if (entry !== undefined) out.push(entry)
+    }
+    return out
+  }
+
+  devices (): DeviceRecord[] {
+    const out: DeviceRecord[] = []
+    for (const id of this.devicesMap.keys()) {
+      const d = this.device(id)
+      if (d !== undefined) out.push(d)
+    }
+    return out
+  }
+
+  device (id: string): DeviceRecord | undefined {
+    const m = this.devicesMap.get(id)
+    if (!(m instanceof Y.Map)) return undefined
+    const role = m.get('role')
+    if (role !== 'phone' && role !== 'desktop') return undefined
+    const name = m.get('name')
+    const d: DeviceRecord = { id, name: typeof name === 'string' ? name.slice(0, 200) : id, role }
+    for (const k of ['pairedAt', 'revokedAt'] as const) {
+      const v = m.get(k)
+      if (typeof v === 'number') d[k] = v
+    }
+    for (const k of ['pairedBy', 'revokedBy'] as const) {
+      const v = m.get(k)
+      if (typeof v === 'string') d[k] = v
+    }
+    return d
+  }
+
+  // ---- creator writes ------------------------------------------------------------
+
+  addTask (input: AddTaskInput): Task {
+    const createdBy = input.createdBy ?? this.deviceId
+    if (createdBy !== this.deviceId) throw new WrongWriterError('(new)', 'createdBy', `this device is ${this.deviceId}`)
+    checkInput('text', parseString(input.text, MAX_TEXT_CHARS))
+    if (input.text.trim() === '') throw new InvalidTaskFieldError('text', 'empty')
+    checkInput('target', parseString(input.target, MAX_ID_CHARS))
+    if (input.scope !== undefined) {
+      checkInput('scope', parseString(input.scope, MAX_SCOPE_CHARS))
+      if (input.scope.includes('\0') || !input.scope.startsWith('/')) throw new InvalidTaskFieldError('scope', 'must be an absolute path without NUL bytes')
+    }
+    const target = this.device(input.target)
+    if (target === undefined || target.role !== 'desktop' || target.revokedAt !== undefined) throw new UnknownTargetError(input.target)
+    const now = this.#now()
+    const id = newTaskId(now)
+    const m = new Y.Map<unknown>()
+    m.set('id', id)
+    m.set('text', input.text)
+    m.set('createdAt', now)
+    m.set('createdBy', createdBy)
+    m.set('target', input.target)
+    if (input.scope !== undefined) m.set('scope', input.scope)
+    m.set('cancelRequested', false)
+    this.doc.transact(() => this.tasks.set(id, m), this.origin)
+    return this.get(id)!
+  }
+
+  requestCancel (id: string): Task {
+    const task = this.#creatorTask(id, 'cancelRequested')
+    if (task.cancelRequested || isFinal(task.status)) return task
+    this.#write(id, { cancelRequested: true })
+    return this.get(id)!
+  }
+
+  /** Prune: only the creator removes, and only a finished task. */
+  removeTask (id: string): void {
+    const task = this.#creatorTask(id, 'id')
+    if (!isFinal(task.status)) throw new IllegalTransitionError(id, task.status, 'removed')
+    this.doc.transact(() => this.tasks.delete(id), this.origin)
+  }
+
+  // ---- executor writes (the target desktop) ----------------------------------------
+
+  claimTask (id: string): Task {
+    const task = this.#executorTask(id, 'claimed')
+    const raw = this.#rawTask(id)!
+    this.doc.transact(() => {
+      if (!(raw.get('log') instanceof Y.Array)) raw.set('log', new Y.Array())
+      raw.set('status', 'claimed')
+      raw.set('claimedBy', this.deviceId)
+      raw.set('attempt', task.attempt + 1)
+    }, this.origin)
+    this.appendLog(id, 'status', `claimed by ${this.deviceId} (attempt ${task.attempt + 1})`)
+    return this.get(id)!
+  }
+
+  startTask (id: string): Task {
+    this.#executorTask(id, 'running')
+    const now = this.#now()
+    this.#write(id, { status: 'running', startedAt: now, heartbeatAt: now })
+    return this.get(id)!
+  }
+
+  heartbeat (id: string): void {
+    const task = this.#executorTask(id, undefined)
+    if (task.status !== 'running' && task.status !== 'claimed') throw new IllegalTransitionError(id, task.status, 'heartbeat')
+    this.#write(id, { heartbeatAt: this.#now() })
+  }
+
+  appendLog (id: string, kind: LogKind, text: string): void {
+    const task = this.#executorTask(id, undefined)
+    if (isFinal(task.status)) throw new IllegalTransitionError(id, task.status, 'log')
+    const raw = this.#rawTask(id)!
+    this.doc.transact(() => {
+      let arr = raw.get('log')
+      if (!(arr instanceof Y.Array)) { arr = new Y.Array(); raw.set('log', arr) }
+      const log = arr as Y.Array<unknown>
+      if (log.length > MAX_LOG_ENTRIES) return
+      const entry: LogEntry = log.length === MAX_LOG_ENTRIES
+        ? { at: this.#now(), kind: 'info', text: `log full (${MAX_LOG_ENTRIES} entries); later steps are not recorded` }
+        : { at: this.#now(), kind, text: truncate(text, MAX_LOG_TEXT_CHARS) }
+      log.push([entry])
+    }, this.origin)
+  }
+
+  finishTask (id: string, status: FinalStatus, out: FinishInput = {}): Task {
+    this.#executorTask(id, status)
+    const fields: Record<string, unknown> = { status, finishedAt: this.#now() }
+    if (out.result !== undefined) fields.result = truncate(out.result, MAX_RESULT_CHARS)
+    if (out.error !== undefined) fields.error = truncate(out.error, MAX_ERROR_CHARS)
+    if (out.outputs !== undefined) {
+      const parsed = parseOutputs(out.outputs)
+      if (!parsed.ok) throw new InvalidTaskFieldError('outputs', parsed.reason)
+      fields.outputs = parsed.value
+    }
+    const line = status === 'done' ? 'done' : `${status}${out.error !== undefined ? `: ${out.error}` : ''}`
+    this.appendLog(id, status === 'done' ? 'status' : 'error', line)
+    this.#write(id, fields)
+    return this.get(id)!
+  }
+
+  markInterrupted (id: string): Task {
+    this.#executorTask(id, 'interrupted')
+    this.appendLog(id, 'status', 'interrupted (the desktop stopped while it ran)')
+    this.#write(id, { status: 'interrupted' })
+    return this.get(id)!
+  }
+
+  requeue (id: string): Task {
+    this.#executorTask(id, 'queued')
+    this.appendLog(id, 'status', 'queued again for a retry')
+    this.#write(id, { status: 'queued' })
+    return this.get(id)!
+  }
+
+  // ---- internals -----------------------------------------------------------------
+
+  #rawTask (id: string): Y.Map<unknown> | undefined {
+    const m = this.tasks.get(id)
+    return m instanceof Y.Map ? m : undefined
+  }
+
+  #creatorTask (id: string, field: string): Task {
+    const task = this.get(id)
+    if (task === undefined) throw new TaskNotFoundError(id)
+    if (task.createdBy !== this.deviceId) throw new WrongWriterError(id, field, `only its creator ${task.createdBy} writes it`)
+    return task
+  }
+
+  /** The task, checked for this device being its executor and (when `to` is given) for a legal step. */
+  #executorTask (id: string, to: TaskStatus | undefined): Task {
+    const task = this.get(id)
+    if (task === undefined) throw new TaskNotFoundError(id)
+    if (task.target !== this.deviceId) throw new WrongWriterError(id, 'status', `only its target desktop ${task.target} writes it`)
+    if (to !== undefined && !canTransition(task.status, to)) throw new IllegalTransitionError(id, task.status, to)
+    return task
+  }
+
+  #write (id: string, fields: Record<string, unknown>): void {
+    const raw = this.#rawTask(id)!
+    this.doc.transact(() => {
+      for (const [k, v] of Object.entries(fields)) raw.set(k, v)
+    }, this.origin)
+  }
+
+  #emitSafely<N extends keyof TaskBoardEvents & string> (name: N, args: Parameters<TaskBoardEvents[N]>): void {
+    // A throwing listener must not break the Yjs transaction cleanup or the other listeners.
+    for (const f of [...(this._observers.get(name) ?? [])]) {
+      try { f(...args) } catch (err) { this.#log(`task board: a ${name} listener failed: ${(err as Error).message}`) }
+    }
+  }
+
+  #violation (taskId: string, field: string, raw: unknown, reason: string): void {
+    const key = `${taskId}\0${field}\0${describe(raw)}\0${reason}`
+    if (this.#reported.has(key)) return
+    if (this.#reported.size > 10_000) this.#reported.clear()
+    this.#reported.add(key)
+    this.#log(`task board: ignored change to ${taskId}.${field}: ${reason}`)
+    this.#emitSafely('rule-violation', [{ taskId, field, reason }])
+  }
+
+  /** Brings the accepted view of one task up to date with the raw doc; true when the view changed. */
+  #reconcile (id: string): boolean {
+    const raw = this.tasks.get(id)
+    if (!(raw instanceof Y.Map)) {
+      if (raw !== undefined) this.#violation(id, '(task)', raw, 'a task must be a map')
+      return this.#accepted.delete(id)
+    }
+    const get = (f: string): unknown => raw.get(f)
+    const prev = this.#accepted.get(id)
+    const parsed = parseRequest(id, get)
+    let next: Accepted
+    if (prev === undefined) {
+      next = { request: parsed.request, progress: { ...BASE_PROGRESS } }
+      if (parsed.malformed !== undefined) next.malformed = parsed.malformed
+    } else {
+      next = { request: { ...prev.request }, progress: { ...prev.progress } }
+      if (prev.malformed !== undefined) next.malformed = prev.malformed
+      for (const f of ['text', 'createdAt', 'createdBy', 'target', 'scope'] as const) {
+        if (parsed.request[f] !== prev.request[f]) this.#violation(id, f, get(f), 'creator fields do not change after creation')
+      }
+      if (parsed.request.cancelRequested !== prev.request.cancelRequested) {
+        if (parsed.request.cancelRequested) next.request.cancelRequested = true
+        else this.#violation(id, 'cancelRequested', get('cancelRequested'), 'a cancel request cannot be withdrawn')
+      }
+    }
+    this.#reconcileProgress(id, get, next)
+    this.#accepted.set(id, next)
+    return prev === undefined || !sameAccepted(prev, next)
+  }
+
+  #reconcileProgress (id: string, get: (f: string) => unknown, next: Accepted): void {
+    const p = next.progress
+    const frozen = isFinal(p.status)
+    const status = parseStatus(get('status'))
+    const attempt = parseAttempt(get('attempt'))
+    if (!status.ok) this.#violation(id, 'status', get('status'), status.reason)
+    else if (!attempt.ok) this.#violation(id, 'attempt', get('attempt'), attempt.reason)
+    else if (status.value !== p.status || attempt.value !== p.attempt) {
+      if (isReachable(p, { status: status.value, attempt: attempt.value })) {
+        p.status = status.value
+        p.attempt = attempt.value
+      } else {
+        this.#violation(id, 'status', get('status'), `${p.status} (attempt ${p.attempt}) cannot become ${status.value} (attempt ${attempt.value})`)
+      }
+    }
+    const take = <K extends keyof TaskProgress>(field: K, parsedValue: { ok: true, value: TaskProgress[K] } | { ok: false, reason: string }, same: (a: TaskProgress[K], b: TaskProgress[K]) => boolean = Object.is): void => {
+      if (!parsedValue.ok) { this.#violation(id, field, get(field), parsedValue.reason); return }
+      if (same(parsedValue.value, p[field])) return
+      if (frozen) { this.#violation(id, field, get(field), `the task is ${p.status}; a finished task does not change`); return }
+      if (parsedValue.value === undefined) { this.#violation(id, field, undefined, 'a field of a task is never removed'); return }
+      p[field] = parsedValue.value
+    }
+    const claimedBy = get('claimedBy')
+    if (claimedBy !== p.claimedBy) {
+      if (claimedBy !== undefined && claimedBy !== next.request.target) this.#violation(id, 'claimedBy', claimedBy, `only the target desktop ${next.request.target} may claim the task`)
+      else take('claimedBy', { ok: true, value: claimedBy as string | undefined })
+    }
+    take('startedAt', parseTime(get('startedAt'), true))
+    take('heartbeatAt', parseTime(get('heartbeatAt'), true))
+    take('finishedAt', parseTime(get('finishedAt'), true))
+    take('result', parseString(get('result'), MAX_RESULT_CHARS + TRUNCATED.length, true))
+    take('error', parseString(get('error'), MAX_ERROR_CHARS + TRUNCATED.length, true))
+    if (get('outputs') !== undefined) take('outputs', parseOutputs(get('outputs')), (a, b) => JSON.stringify(a) === JSON.stringify(b))
+  }
+}
+
+function checkInput (field: string, p: { ok: true } | { ok: false, reason: string }): void {
+  if (!p.ok) throw new InvalidTaskFieldError(field, p.reason)
+}
+
+function truncate (s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max) + TRUNCATED
+}
+
+function sameAccepted (a: Accepted, b: Accepted): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+export type { Task, TaskStatus, FinalStatus, TaskOutput, LogEntry, LogKind } from './task-rules.ts'

@@ -1,0 +1,204 @@
+// The rules of a task: field types and limits, who writes which field, and the
+// forward-only status machine. Pure functions over plain values; TaskBoard applies them.
+
+export type TaskStatus = 'queued' | 'claimed' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
+export type FinalStatus = 'done' | 'failed' | 'cancelled'
+
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'claimed', 'running', 'done', 'failed', 'cancelled', 'interrupted']
+export const FINAL_STATUSES: readonly TaskStatus[] = ['done', 'failed', 'cancelled']
+
+/** Fields written only by the device that created the task. */
+export const CREATOR_FIELDS = ['id', 'text', 'createdAt', 'createdBy', 'target', 'scope', 'cancelRequested'] as const
+/** Fields written only by the task's target desktop. */
+export const EXECUTOR_FIELDS = ['status', 'claimedBy', 'attempt', 'startedAt', 'heartbeatAt', 'finishedAt', 'result', 'error', 'outputs', 'log'] as const
+export type CreatorField = typeof CREATOR_FIELDS[number]
+export type ExecutorField = typeof EXECUTOR_FIELDS[number]
+
+// Limits keep one buggy or hostile peer from bloating every replica.
+export const MAX_TEXT_CHARS = 32 * 1024
+export const MAX_ID_CHARS = 200
+export const MAX_SCOPE_CHARS = 4096
+export const MAX_RESULT_CHARS = 16 * 1024
+export const MAX_ERROR_CHARS = 4 * 1024
+export const MAX_LOG_TEXT_CHARS = 2 * 1024
+export const MAX_LOG_ENTRIES = 2000
+export const MAX_OUTPUTS = 200
+export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024
+/** A retry loop can't climb attempts forever; past this a peer is misbehaving. */
+export const MAX_ATTEMPT = 100
+
+export interface TaskOutput {
+  path: string
+  size: number
+  sha256: string
+  /** The file's text when it is UTF-8 and at most MAX_INLINE_OUTPUT_BYTES. */
+  text?: string
+}
+
+export type LogKind = 'status' | 'tool' | 'text' | 'error' | 'info'
+export interface LogEntry { at: number, kind: LogKind, text: string }
+
+/** Creator half of a task as accepted by the rules. */
+export interface TaskRequest {
+  id: string
+  text: string
+  createdAt: number
+  createdBy: string
+  target: string
+  scope?: string
+  cancelRequested: boolean
+}
+
+/** Executor half of a task as accepted by the rules. Status absent in the doc means queued. */
+export interface TaskProgress {
+  status: TaskStatus
+  attempt: number
+  claimedBy?: string
+  startedAt?: number
+  heartbeatAt?: number
+  finishedAt?: number
+  result?: string
+  error?: string
+  outputs: TaskOutput[]
+}
+
+export interface Task extends TaskRequest, TaskProgress {
+  /** Set when the creator's fields are malformed: the target desktop fails the task with this message. */
+  malformed?: string
+}
+
+/** Direct transitions. Attempt goes up by one on claim; everything else keeps it. */
+const NEXT: Record<TaskStatus, readonly TaskStatus[]> = {
+  queued: ['claimed', 'cancelled'],
+  claimed: ['running', 'interrupted'],
+  running: ['done', 'failed', 'cancelled', 'interrupted'],
+  interrupted: ['queued', 'failed'],
+  done: [],
+  failed: [],
+  cancelled: []
+}
+
+export function isFinal (status: TaskStatus): boolean {
+  return FINAL_STATUSES.includes(status)
+}
+
+/** Whether `to` follows `from` in one step (what a local write may do). */
+export function canTransition (from: TaskStatus, to: TaskStatus): boolean {
+  return NEXT[from].includes(to)
+}
+
+/**
+ * Whether state `to` can be reached from `from` in any number of legal steps. A replica may
+ * see several steps merged into one update (offline for a while), so remote changes are
+ * checked for reachability, not for a single step. `attempt` only grows (on claim), which
+ * keeps the interrupted -> queued loop from letting anything go backwards.
+ */
+export function isReachable (from: { status: TaskStatus, attempt: number }, to: { status: TaskStatus, attempt: number }): boolean {
+  if (from.status === to.status && from.attempt === to.attempt) return true
+  if (to.attempt < from.attempt || to.attempt > MAX_ATTEMPT) return false
+  const seen = new Set<string>()
+  const queue = [from]
+  while (queue.length > 0) {
+    const s = queue.shift()!
+    for (const status of NEXT[s.status]) {
+      const attempt = status === 'claimed' ? s.attempt + 1 : s.attempt
+      if (attempt > to.attempt) continue
+      if (status === to.status && attempt === to.attempt) return true
+      const key = `${status}/${attempt}`
+      if (!seen.has(key)) { seen.add(key); queue.push({ status, attempt }) }
+    }
+  }
+  return false
+}
+
+// ---- field parsing: each returns the value or a reason it is malformed ----------
+
+export type Parsed<T> = { ok: true, value: T } | { ok: false, reason: string }
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
+const bad = (reason: string): Parsed<never> => ({ ok: false, reason })
+
+export function parseString (v: unknown, max: number, optional = false): Parsed<string | undefined> {
+  if (v === undefined && optional) return ok(undefined)
+  if (typeof v !== 'string') return bad(`expected text, got ${describe(v)}`)
+  if (v.length > max) return bad(`${v.length} characters, more than the limit of ${max}`)
+  return ok(v)
+}
+
+export function parseTime (v: unknown, optional = false): Parsed<number | undefined> {
+  if (v === undefined && optional) return ok(undefined)
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return bad(`expected a time in ms, got ${describe(v)}`)
+  return ok(v)
+}
+
+export function parseStatus (v: unknown): Parsed<TaskStatus> {
+  if (v === undefined) return ok('queued')
+  if (typeof v === 'string' && (TASK_STATUSES as readonly string[]).includes(v)) return ok(v as TaskStatus)
+  return bad(`unknown status ${describe(v)}`)
+}
+
+export function parseAttempt (v: unknown): Parsed<number> {
+  if (v === undefined) return ok(0)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_ATTEMPT) return bad(`attempt must be an integer 0..${MAX_ATTEMPT}, got ${describe(v)}`)
+  return ok(v)
+}
+
+export function parseOutputs (v: unknown): Parsed<TaskOutput[]> {
+  if (v === undefined) return ok([])
+  if (!Array.isArray(v)) return bad(`outputs must be a list, got ${describe(v)}`)
+  if (v.length > MAX_OUTPUTS) return bad(`${v.length} outputs, more than ${MAX_OUTPUTS}`)
+  const out: TaskOutput[] = []
+  for (const o of v) {
+    if (typeof o !== 'object' || o === null) return bad('an output is not an object')
+    const { path, size, sha256, text } = o as Record<string, unknown>
+    if (typeof path !== 'string' || path.length > MAX_SCOPE_CHARS) return bad('an output has no valid path')
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) return bad(`output ${path} has no valid size`)
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return bad(`output ${path} has no valid sha256`)
+    if (text !== undefined && (typeof text !== 'string' || text.length > MAX_INLINE_OUTPUT_BYTES)) return bad(`output ${path} has invalid inline text`)
+    out.push(text === undefined ? { path, size, sha256 } : { path, size, sha256, text })
+  }
+  return ok(out)
+}
+
+export function parseLogEntry (v: unknown): LogEntry | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const { at, kind, text } = v as Record<string, unknown>
+  if (typeof at !== 'number' || typeof kind !== 'string' || typeof text !== 'string') return undefined
+  if (!['status', 'tool', 'text', 'error', 'info'].includes(kind)) return undefined
+  return { at, kind: kind as LogKind, text: text.slice(0, MAX_LOG_TEXT_CHARS) }
+}
+
+/**
+ * Reads the creator half of a raw task. A malformed field does not drop the task: it gets a
+ * safe placeholder and `malformed` names the problem, so the target desktop can fail the task
+ * with a clear error instead of ignoring it forever.
+ */
+export function parseRequest (key: string, raw: (field: string) => unknown): { request: TaskRequest, malformed?: string } {
+  const problems: string[] = []
+  const field = <T>(name: string, p: Parsed<T>, fallback: T): T => {
+    if (p.ok) return p.value
+    problems.push(`${name}: ${p.reason}`)
+    return fallback
+  }
+  const id = raw('id')
+  if (id !== key) problems.push(`id: ${describe(id)} does not match the task's key`)
+  const text = field('text', parseString(raw('text'), MAX_TEXT_CHARS), undefined) ?? ''
+  const createdAt = field('createdAt', parseTime(raw('createdAt')), undefined) ?? 0
+  const createdBy = field('createdBy', parseString(raw('createdBy'), MAX_ID_CHARS), undefined) ?? ''
+  const target = field('target', parseString(raw('target'), MAX_ID_CHARS), undefined) ?? ''
+  const scope = field('scope', parseString(raw('scope'), MAX_SCOPE_CHARS, true), undefined)
+  const cancel = raw('cancelRequested')
+  if (cancel !== undefined && typeof cancel !== 'boolean') problems.push(`cancelRequested: expected true/false, got ${describe(cancel)}`)
+  if (scope !== undefined && (scope.includes('\0') || !scope.startsWith('/'))) problems.push('scope: must be an absolute path without NUL bytes')
+  const request: TaskRequest = { id: key, text, createdAt, createdBy, target, cancelRequested: cancel === true }
+  if (scope !== undefined) request.scope = scope
+  return problems.length > 0 ? { request, malformed: `malformed task: ${problems.join('; ')}` } : { request }
+}
+
+/** A short description of a value for error messages (never the megabytes themselves). */
+export function describe (v: unknown): string {
+  if (typeof v === 'string') return v.length > 40 ? `text of ${v.length} characters` : JSON.stringify(v)
+  if (Array.isArray(v)) return `a list of ${v.length}`
+  if (v === null) return 'null'
+  if (typeof v === 'object') return 'an object'
+  return String(v)
+}
