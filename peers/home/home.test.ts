@@ -1,0 +1,253 @@
+// The home across real processes: lock exclusivity, stale lock after kill -9, the control
+// channel (request/response, streaming, errors, permissions), and openOrCall's two paths.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, stat, readFile, writeFile } from 'node:fs/promises'
+import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { homeLayout, resolveHomeDir, ensureHomeDir } from './layout.ts'
+import { lockHome, HomeBusyError } from './lock.ts'
+import { serveControl, callControl, holderRunning } from './control.ts'
+import { openOrCall } from './access.ts'
+
+const root = await mkdtemp(join(tmpdir(), 'dispatch-home-'))
+let n = 0
+const newHome = (): string => join(root, `h${++n}`)
+const children = new Set<ChildProcess>()
+
+/** Starts the fixture holder and waits for its "ready" line. */
+async function startHolder (home: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'holder-fixture.ts'), home], { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', d => { out += d; if (out.includes('ready')) resolve() })
+    child.on('exit', code => reject(new Error(`holder exited with ${code} before ready`)))
+  })
+  return child
+}
+
+function exited (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise(resolve => child.once('exit', () => resolve()))
+}
+
+async function rejectsNamed (p: Promise<unknown>, name: string, message?: RegExp): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    assert.is((err as Error).name, name, (err as Error).message)
+    if (message !== undefined) assert.match((err as Error).message, message)
+    return err as Error
+  }
+  assert.unreachable(`expected ${name}`)
+  throw new Error('unreachable')
+}
+
+test('home dir: --home, then DISPATCH_HOME, then ~/.dispatch; created owner-only', async () => {
+  assert.is(resolveHomeDir('/x/y', { DISPATCH_HOME: '/env' }), '/x/y')
+  assert.is(resolveHomeDir(undefined, { DISPATCH_HOME: '/env' }), '/env')
+  assert.ok(resolveHomeDir(undefined, {}).endsWith('/.dispatch'))
+  const home = newHome()
+  await ensureHomeDir(home)
+  assert.is((await stat(home)).mode & 0o777, 0o700)
+  await rejectsNamed(ensureHomeDir(join(root, 'x'.repeat(120))), 'HomePathTooLongError')
+})
+
+test('lock: one process at a time, across processes', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  const err = await rejectsNamed(lockHome(home), 'HomeBusyError', /in use by process/)
+  assert.is((err as HomeBusyError).pid, holder.pid)
+  // A second holder process is refused too, and exits with the error.
+  const second = spawn(process.execPath, [join(import.meta.dirname, 'holder-fixture.ts'), home], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  second.stderr.on('data', d => { stderr += d })
+  const code = await new Promise(resolve => second.on('exit', resolve))
+  assert.is.not(code, 0)
+  assert.match(stderr, /HomeBusyError/)
+  // After a clean exit (SIGTERM), the lock file is gone and the home is free.
+  holder.kill('SIGTERM')
+  await exited(holder)
+  const lock = await lockHome(home)
+  await lock.release()
+})
+
+test('lock: within one process, and released only by its owner', async () => {
+  const home = newHome()
+  const lock = await lockHome(home)
+  await rejectsNamed(lockHome(home), 'HomeBusyError')
+  assert.is(await readFile(homeLayout(home).lock, 'utf8'), `${process.pid}\n`)
+  await lock.release()
+  const again = await lockHome(home)
+  await again.release()
+})
+
+test('lock: a stale lock left by kill -9 is taken over', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  assert.ok(await holderRunning(home))
+  holder.kill('SIGKILL')
+  await exited(holder)
+  // Both the lock file and the socket file are left behind by the dead holder.
+  assert.is(await readFile(homeLayout(home).lock, 'utf8'), `${holder.pid}\n`)
+  assert.ok((await stat(homeLayout(home).controlSocket)).isSocket())
+  assert.not.ok(await holderRunning(home))
+  const lock = await lockHome(home)
+  assert.is(await readFile(homeLayout(home).lock, 'utf8'), `${process.pid}\n`)
+  // The new holder serves on the same path, replacing the dead socket file.
+  const server = await serveControl(home, { ping: async () => 'pong' })
+  assert.is(await callControl(home, 'ping'), 'pong')
+  await server.close()
+  await lock.release()
+})
+
+test('lock: an empty or garbage lock file is stale', async () => {
+  const home = newHome()
+  await ensureHomeDir(home)
+  await writeFile(homeLayout(home).lock, 'not a pid')
+  const lock = await lockHome(home)
+  await lock.release()
+  await writeFile(homeLayout(home).lock, '')
+  const again = await lockHome(home)
+  await again.release()
+})
+
+test('control: request/response with a holder process', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  assert.equal(await callControl(home, 'echo', { a: 1, b: ['x'] }), { a: 1, b: ['x'] })
+  assert.is(await callControl(home, 'pid'), holder.pid)
+  // Concurrent calls each get their own answer.
+  const many = await Promise.all([1, 2, 3, 4, 5].map(async i => await callControl(home, 'echo', { i })))
+  assert.equal(many, [1, 2, 3, 4, 5].map(i => ({ i })))
+  holder.kill('SIGTERM')
+  await exited(holder)
+})
+
+test('control: streaming events, then the result', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  const events: unknown[] = []
+  const result = await callControl(home, 'count', { n: 3 }, e => events.push(e))
+  assert.equal(events, [{ i: 0 }, { i: 1 }, { i: 2 }])
+  assert.equal(result, { done: 3 })
+  holder.kill('SIGTERM')
+  await exited(holder)
+})
+
+test('control: errors come back by name; unknown verbs are refused', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  await rejectsNamed(callControl(home, 'fail', { message: 'it broke' }), 'FixtureFailureError', /^it broke$/)
+  await rejectsNamed(callControl(home, 'nope'), 'UnknownVerbError', /nope/)
+  // The holder is still fine.
+  assert.is(await callControl(home, 'echo', 'still here'), 'still here')
+  holder.kill('SIGTERM')
+  await exited(holder)
+})
+
+test('control: malformed lines are answered and dropped; the connection keeps working', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  const socket = createConnection(homeLayout(home).controlSocket)
+  const lines: any[] = []
+  let buffered = ''
+  const got = (count: number): Promise<void> => new Promise(resolve => {
+    const check = (): void => { if (lines.length >= count) { socket.off('data', onData); resolve() } }
+    const onData = (d: Buffer): void => {
+      buffered += d.toString()
+      const parts = buffered.split('\n')
+      buffered = parts.pop()!
+      for (const p of parts) lines.push(JSON.parse(p))
+      check()
+    }
+    socket.on('data', onData)
+    check()
+  })
+  socket.write('this is not json\n{"no":"verb"}\n{"id":7,"verb":"echo","args":"ok"}\n')
+  await got(3)
+  assert.is(lines[0].error.name, 'BadRequestError')
+  assert.is(lines[1].error.name, 'BadRequestError')
+  assert.equal(lines[2], { id: 7, ok: true, result: 'ok' })
+  socket.destroy()
+  holder.kill('SIGTERM')
+  await exited(holder)
+})
+
+test('control: a holder killed mid-stream is a HolderGoneError', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  let started!: () => void
+  const startedP = new Promise<void>(resolve => { started = resolve })
+  const call = callControl(home, 'forever', {}, () => started())
+  await startedP
+  holder.kill('SIGKILL')
+  await rejectsNamed(call, 'HolderGoneError')
+  await exited(holder)
+})
+
+test('control: the caller going away aborts the handler', async () => {
+  const home = newHome()
+  const lock = await lockHome(home)
+  let aborted!: () => void
+  const abortedP = new Promise<void>(resolve => { aborted = resolve })
+  const server = await serveControl(home, {
+    watch: async (_args, emit, signal) => {
+      emit('hello')
+      await new Promise(resolve => signal.addEventListener('abort', resolve))
+      aborted()
+      return null
+    }
+  })
+  const stop = new AbortController()
+  const call = callControl(home, 'watch', {}, () => stop.abort(new Error('enough')), stop.signal)
+  await rejectsNamed(call, 'Error', /enough/)
+  await abortedP
+  await server.close()
+  await lock.release()
+})
+
+test('control: socket is owner-only (0600) inside an owner-only home (0700)', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  assert.is((await stat(homeLayout(home).controlSocket)).mode & 0o777, 0o600)
+  assert.is((await stat(home)).mode & 0o777, 0o700)
+  holder.kill('SIGTERM')
+  await exited(holder)
+})
+
+test('openOrCall: the holder when one runs, else the lock', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  const viaHolder = await openOrCall(home)
+  assert.is(viaHolder.kind, 'holder')
+  assert.is(await callControl(home, 'stop'), 'stopping')
+  await exited(holder)
+  const direct = await openOrCall(home)
+  assert.is(direct.kind, 'lock')
+  // While we hold it without serving, another caller waits, then gives up busy.
+  await rejectsNamed(openOrCall(home, { waitMs: 100 }), 'HomeBusyError')
+  if (direct.kind === 'lock') await direct.lock.release()
+})
+
+test('openOrCall: waits for a short-lived holder to let go', async () => {
+  const home = newHome()
+  const lock = await lockHome(home)
+  const waiting = openOrCall(home, { waitMs: 10_000 })
+  setTimeout(() => { void lock.release() }, 100)
+  const access = await waiting
+  assert.is(access.kind, 'lock')
+  if (access.kind === 'lock') await access.lock.release()
+})
+
+test.after(async () => {
+  for (const child of children) child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
+test.run()
