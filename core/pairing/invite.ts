@@ -85,7 +85,7 @@ export function encodeInvite (invite: Invite): string {
     encoding.writeVarUint8Array(enc, invite.secret)
     encoding.writeVarUint(enc, Math.floor(invite.expiresAt / 1000))
     encoding.writeVarString(enc, invite.name)
-    encoding.writeVarUint8Array(enc, base58btc.baseDecode(invite.peerId))
+    encoding.writeVarUint8Array(enc, peerIdBytes(invite.peerId))
     encoding.writeVarUint(enc, invite.addrs.length)
     for (const addr of invite.addrs) {
       if (peerIdOf(addr) !== invite.peerId) throw new InvalidInviteError(`address ${addr.toString()} does not end in /p2p/${invite.peerId}`)
@@ -202,6 +202,14 @@ function readBytes (dec: decoding.Decoder): Uint8Array {
   const len = decoding.readVarUint(dec)
   if (dec.pos + len > dec.arr.length) throw new Error('truncated field')
   return decoding.readUint8Array(dec, len)
+}
+
+function peerIdBytes (peerId: string): Uint8Array {
+  try {
+    return base58btc.baseDecode(peerId)
+  } catch {
+    throw new InvalidInviteError(`not a base58btc peer id: ${peerId}`)
+  }
 }
 
 function parseAddr (text: string): Multiaddr {
