@@ -7,6 +7,8 @@ export const PAIR_PROTOCOL = '/dispatch/pair/1.0.0'
 
 /** Largest frame accepted on any stream; checked on the length prefix, before allocating. */
 export const MAX_FRAME_BYTES = 1024 * 1024
+/** Largest message reassembled from several frames (a big sync step 2). */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 /** Largest space name carried in the first frame of a sync stream. */
 export const MAX_SPACE_NAME_BYTES = 128
 

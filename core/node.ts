@@ -1,0 +1,266 @@
+// A device on the network: one libp2p node, the spaces it has open, the gate
+// that keeps strangers out, and reconnection to the peers it knows.
+
+import { ObservableV2 } from 'lib0/observable'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
+import { HELLO_TIMEOUT_MS, SYNC_PROTOCOL } from './constants.ts'
+import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
+import type { DispatchLibp2p } from './net/libp2p.ts'
+import { StreamChannel } from './net/stream-channel.ts'
+import { decodeHello, encodeHello } from './net/hello.ts'
+import { backoffDelay } from './net/reconnect.ts'
+import { openSpace } from './space.ts'
+import type { Space, SpaceOptions } from './space.ts'
+
+export class NotAMemberError extends Error {
+  name = 'NotAMemberError'
+}
+
+export class NodeStoppedError extends Error {
+  name = 'NodeStoppedError'
+}
+
+export interface SyncNodeEvents {
+  /** A peer was turned away before any application protocol ran. */
+  'gate-refused': (peerId: string, where: 'connection' | 'sync') => void
+  /** A reconnection attempt to a known peer failed; another is scheduled in `delayMs`. */
+  'reconnect-failed': (peerId: string, error: Error, delayMs: number) => void
+  /** A frame on a stream from `peerId` broke the framing rules; that stream was reset. */
+  'frame-error': (peerId: string, error: Error) => void
+}
+
+export interface SyncNodeOptions {
+  /** The device identity (see `loadOrCreateIdentity`); a fresh one when omitted. */
+  privateKey?: PrivateKey
+  /** Listen multiaddrs; loopback on ephemeral ports by default. */
+  listen?: string[]
+  /**
+   * Admit a peer that is not a member of any open space at the connection gate.
+   * Pairing uses it while an invite is open; such a peer still cannot sync.
+   */
+  admitStranger?: (peerId: string) => boolean
+  /** Bounds for reconnection backoff. */
+  reconnect?: { minMs?: number, maxMs?: number }
+}
+
+interface KnownPeer {
+  addrs: Multiaddr[]
+  attempt: number
+  timer: ReturnType<typeof setTimeout> | null
+}
+
+/** Create and start a node. */
+export async function createSyncNode (options: SyncNodeOptions = {}): Promise<SyncNode> {
+  const node = new SyncNode(options)
+  await node.start()
+  return node
+}
+
+export class SyncNode extends ObservableV2<SyncNodeEvents> {
+  readonly spaces = new Map<string, Space>()
+  /** Gate counters, for tests and diagnostics. */
+  readonly refusals = { connection: 0, sync: 0 }
+  stopped = false
+
+  private libp2pNode: DispatchLibp2p | null = null
+  private readonly options: SyncNodeOptions
+  private readonly known = new Map<string, KnownPeer>()
+
+  constructor (options: SyncNodeOptions = {}) {
+    super()
+    this.options = options
+  }
+
+  get libp2p (): DispatchLibp2p {
+    if (this.libp2pNode === null) throw new NodeStoppedError('node is not started')
+    return this.libp2pNode
+  }
+
+  get peerId (): string {
+    return this.libp2p.peerId.toString()
+  }
+
+  /** Listening multiaddrs, each ending in `/p2p/<peerId>`. */
+  addrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(a => a.toString())
+  }
+
+  async start (): Promise<void> {
+    this.libp2pNode = await createLibp2pNode({
+      privateKey: this.options.privateKey,
+      listen: this.options.listen ?? loopbackListenAddrs(),
+      connectionGater: {
+        denyInboundEncryptedConnection: (peerId) => {
+          const id = peerId.toString()
+          if (this.admits(id)) return false
+          this.refusals.connection++
+          this.emit('gate-refused', [id, 'connection'])
+          return true
+        }
+      }
+    })
+    await this.libp2p.handle(SYNC_PROTOCOL, (stream, connection) => this.acceptSync(stream, connection), {
+      runOnLimitedConnection: true
+    })
+    this.libp2p.addEventListener('connection:open', this.onConnectionOpen)
+    this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
+  }
+
+  /** Is `peerId` a member of an open space, or admitted as a stranger for pairing? */
+  admits (peerId: string): boolean {
+    for (const space of this.spaces.values()) if (space.allows(peerId)) return true
+    return this.options.admitStranger?.(peerId) ?? false
+  }
+
+  /** Open (or return the already open) space `name` and sync it with every connected member. */
+  async openSpace (name: string, options: SpaceOptions): Promise<Space> {
+    const open = this.spaces.get(name)
+    if (open !== undefined) return open
+    const space = await openSpace(name, options)
+    this.spaces.set(name, space)
+    space.on('gate-changed', () => this.enforceGate(space))
+    for (const connection of this.libp2p.getConnections()) {
+      const peer = connection.remotePeer.toString()
+      if (space.allows(peer)) void this.openSync(space, peer)
+    }
+    return space
+  }
+
+  /**
+   * Dial a peer by multiaddr (ending in `/p2p/<peerId>`), remember it, and keep
+   * reconnecting with backoff whenever the connection drops. Resolves with the
+   * peer id once connected; sync streams open for every space the peer belongs to.
+   */
+  async connect (addr: string | Multiaddr | Array<string | Multiaddr>): Promise<string> {
+    const addrs = (Array.isArray(addr) ? addr : [addr]).map(a => typeof a === 'string' ? multiaddr(a) : a)
+    const peerId = addrs[0]?.getComponents().findLast(c => c.name === 'p2p')?.value
+    if (peerId === undefined) throw new TypeError('a multiaddr to connect to must end in /p2p/<peerId>')
+    const known = this.known.get(peerId) ?? { addrs: [], attempt: 0, timer: null }
+    known.addrs = dedupeAddrs([...addrs, ...known.addrs])
+    this.known.set(peerId, known)
+    await this.libp2p.dial(known.addrs)
+    known.attempt = 0
+    return peerId
+  }
+
+  /** Stop reconnecting to `peerId` and close its connections. */
+  async forget (peerId: string): Promise<void> {
+    const known = this.known.get(peerId)
+    if (known?.timer != null) clearTimeout(known.timer)
+    this.known.delete(peerId)
+    await this.libp2p.hangUp(peerIdFromString(peerId)).catch(() => {})
+  }
+
+  /** Addresses remembered for a known peer. */
+  knownAddrs (peerId: string): string[] {
+    return this.known.get(peerId)?.addrs.map(a => a.toString()) ?? []
+  }
+
+  /** Peers with an open libp2p connection. */
+  connectedPeers (): string[] {
+    return this.libp2p.getPeers().map(p => p.toString())
+  }
+
+  /** Close every space (persisting what is pending) and stop the libp2p node. */
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    for (const known of this.known.values()) if (known.timer !== null) clearTimeout(known.timer)
+    this.known.clear()
+    this.libp2pNode?.removeEventListener('connection:open', this.onConnectionOpen)
+    this.libp2pNode?.removeEventListener('peer:disconnect', this.onPeerDisconnect)
+    await Promise.all(Array.from(this.spaces.values()).map(async s => await s.close()))
+    this.spaces.clear()
+    await this.libp2pNode?.stop()
+    super.destroy()
+  }
+
+  /** Close sessions and connections of peers the gate no longer admits (revocation). */
+  private enforceGate (space: Space): void {
+    for (const peer of space.connectedPeers()) {
+      if (!space.allows(peer)) space.disconnect(peer, space.members.isRevoked(peer) ? 'refused: device revoked' : 'refused: not a member')
+    }
+    for (const connection of this.libp2pNode?.getConnections() ?? []) {
+      const peer = connection.remotePeer.toString()
+      if (!this.admits(peer)) {
+        const known = this.known.get(peer)
+        if (known?.timer != null) clearTimeout(known.timer)
+        this.known.delete(peer)
+        // Give the refusal frame a moment to leave before the connection goes.
+        setTimeout(() => { connection.close().catch(() => connection.abort(new Error('revoked'))) }, 50).unref()
+      }
+    }
+  }
+
+  private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
+    const connection = event.detail
+    // The side that dialed opens the sync streams; `openSpace` covers spaces opened later.
+    if (connection.direction !== 'outbound') return
+    const peer = connection.remotePeer.toString()
+    const known = this.known.get(peer)
+    if (known !== undefined) known.attempt = 0
+    for (const space of this.spaces.values()) {
+      if (space.allows(peer) && space.session(peer) === undefined) void this.openSync(space, peer)
+    }
+  }
+
+  private readonly onPeerDisconnect = (event: CustomEvent<{ toString: () => string }>): void => {
+    const peer = event.detail.toString()
+    if (this.known.has(peer) && !this.stopped) this.scheduleReconnect(peer)
+  }
+
+  private scheduleReconnect (peer: string): void {
+    const known = this.known.get(peer)
+    if (known === undefined || known.timer !== null || this.stopped) return
+    const delayMs = backoffDelay(known.attempt, this.options.reconnect)
+    known.timer = setTimeout(() => {
+      known.timer = null
+      if (this.stopped || !this.known.has(peer)) return
+      if (this.libp2p.getConnections(peerIdFromString(peer)).length > 0) { known.attempt = 0; return }
+      known.attempt++
+      this.libp2p.dial(known.addrs).then(() => { known.attempt = 0 }, (err: Error) => {
+        const next = backoffDelay(known.attempt, this.options.reconnect)
+        this.emit('reconnect-failed', [peer, err, next])
+        this.scheduleReconnect(peer)
+      })
+    }, delayMs)
+    known.timer.unref()
+  }
+
+  private async openSync (space: Space, peer: string): Promise<void> {
+    try {
+      const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { runOnLimitedConnection: true })
+      const channel = new StreamChannel(stream, { onError: (err) => this.emit('frame-error', [peer, err]) })
+      channel.send(encodeHello(space.name))
+      space.attach(channel, peer, this.peerId)
+    } catch {
+      // The connection went away while opening; reconnection will try again.
+    }
+  }
+
+  private async acceptSync (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const channel = new StreamChannel(stream, { onError: (err) => this.emit('frame-error', [peer, err]) })
+    try {
+      const { space: name } = decodeHello(await channel.firstMessage(HELLO_TIMEOUT_MS))
+      const space = this.spaces.get(name)
+      if (space === undefined || !space.allows(peer)) {
+        this.refusals.sync++
+        this.emit('gate-refused', [peer, 'sync'])
+        channel.close(space !== undefined && space.members.isRevoked(peer) ? 'refused: device revoked' : 'refused: not a member')
+        return
+      }
+      space.attach(channel, peer, peer)
+    } catch (err) {
+      channel.abort(err as Error)
+    }
+  }
+}
+
+function dedupeAddrs (addrs: Multiaddr[]): Multiaddr[] {
+  const seen = new Set<string>()
+  return addrs.filter(a => { const s = a.toString(); if (seen.has(s)) return false; seen.add(s); return true })
+}

@@ -1,0 +1,200 @@
+// A space: one Y.Doc kept durable in a Storage, with its presence (awareness),
+// its members, and one sync session per connected peer.
+
+import * as Y from 'yjs'
+import { ObservableV2 } from 'lib0/observable'
+import { Awareness } from 'y-protocols/awareness'
+import { COMPACT_LOG_BYTES, MAX_SPACE_NAME_BYTES } from './constants.ts'
+import { Members } from './members.ts'
+import type { MessageChannel } from './sync/channel.ts'
+import { SyncSession } from './sync/session.ts'
+import type { Timers } from './sync/timers.ts'
+import type { Storage } from './store/storage.ts'
+
+export class InvalidSpaceNameError extends Error {
+  name = 'InvalidSpaceNameError'
+}
+
+export interface SpaceEvents {
+  /** A sync session with `peerId` started. */
+  'peer-connected': (peerId: string) => void
+  /** The session with `peerId` ended; `reason` says why when known. */
+  'peer-disconnected': (peerId: string, reason: string | undefined) => void
+  /** We hold everything `peerId` had when the session started. */
+  synced: (peerId: string) => void
+  /** `peerId` refused to sync this space with us (we are not, or no longer, a member there). */
+  refused: (peerId: string, reason: string) => void
+  /** A message from `peerId` was malformed and dropped. */
+  'bad-message': (peerId: string, error: Error) => void
+  /** Who may sync changed (a member added or revoked, `allow`/`disallow`). */
+  'gate-changed': () => void
+  /** Persisting an update failed; the update is still in memory but not durable. */
+  'storage-error': (error: Error) => void
+}
+
+export interface SpaceOptions {
+  /** The document to replicate; a new one by default. */
+  doc?: Y.Doc
+  storage: Storage
+  /** Peers allowed besides the active members of the `devices` map (e.g. before pairing exists). */
+  allow?: Iterable<string>
+  /** How often an idle session re-sends its state vector. */
+  resyncIntervalMs?: number
+  timers?: Timers
+}
+
+/** The origin of transactions that replay the store, so they are not written back. */
+const STORAGE_ORIGIN = Symbol('storage')
+
+interface Attached {
+  session: SyncSession
+  /** Who opened the underlying stream; decides which of two racing streams survives. */
+  initiator: string
+}
+
+/** Open a space: load it from `storage` into the doc, then persist every later update. */
+export async function openSpace (name: string, options: SpaceOptions): Promise<Space> {
+  assertSpaceName(name)
+  const doc = options.doc ?? new Y.Doc()
+  const updates = await options.storage.load(name)
+  if (updates.length > 0) {
+    doc.transact(() => {
+      for (const update of updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN)
+    }, STORAGE_ORIGIN)
+  }
+  return new Space(name, doc, options)
+}
+
+export function assertSpaceName (name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || new TextEncoder().encode(name).byteLength > MAX_SPACE_NAME_BYTES) {
+    throw new InvalidSpaceNameError(`invalid space name "${name.slice(0, 40)}": use letters, digits, '.', '_' and '-'`)
+  }
+}
+
+export class Space extends ObservableV2<SpaceEvents> {
+  readonly name: string
+  readonly doc: Y.Doc
+  readonly awareness: Awareness
+  readonly members: Members
+  readonly storage: Storage
+  closed = false
+
+  private readonly allowed: Set<string>
+  private readonly sessions = new Map<string, Attached>()
+  private readonly writes = new Set<Promise<void>>()
+  private readonly resyncIntervalMs: number | undefined
+  private readonly timers: Timers | undefined
+  private compacting: Promise<void> | null = null
+
+  constructor (name: string, doc: Y.Doc, options: SpaceOptions) {
+    super()
+    this.name = name
+    this.doc = doc
+    this.storage = options.storage
+    this.allowed = new Set(options.allow ?? [])
+    this.resyncIntervalMs = options.resyncIntervalMs
+    this.timers = options.timers
+    this.awareness = new Awareness(doc)
+    this.members = new Members(doc)
+    doc.on('update', this.persist)
+    this.members.map.observeDeep(this.onMembersChanged)
+  }
+
+  /** May `peerId` sync this space? Revocation wins over everything. */
+  allows (peerId: string): boolean {
+    if (this.members.isRevoked(peerId)) return false
+    return this.allowed.has(peerId) || this.members.isActive(peerId)
+  }
+
+  /** Allow a peer outside the members map (until `disallow`). */
+  allow (peerId: string): void {
+    this.allowed.add(peerId)
+    this.emit('gate-changed', [])
+  }
+
+  disallow (peerId: string): void {
+    this.allowed.delete(peerId)
+    this.emit('gate-changed', [])
+  }
+
+  /** Peers with a live sync session. */
+  connectedPeers (): string[] {
+    return Array.from(this.sessions.keys())
+  }
+
+  /** The live session with `peerId`, if any (for statistics). */
+  session (peerId: string): SyncSession | undefined {
+    return this.sessions.get(peerId)?.session
+  }
+
+  /**
+   * Run a sync session with `peerId` over `channel`. `initiator` is the peer that
+   * opened the channel: when two channels race for the same peer, both sides keep
+   * the one opened by the smaller peer id and close the other.
+   */
+  attach (channel: MessageChannel, peerId: string, initiator: string): SyncSession | null {
+    if (this.closed) { channel.close('space closed'); return null }
+    const existing = this.sessions.get(peerId)
+    if (existing !== undefined && existing.initiator !== initiator && existing.initiator < initiator) {
+      channel.close()
+      return null
+    }
+    const session = new SyncSession(this.doc, channel, {
+      awareness: this.awareness,
+      remote: peerId,
+      resyncIntervalMs: this.resyncIntervalMs,
+      timers: this.timers,
+      onBadMessage: (error) => this.emit('bad-message', [peerId, error])
+    })
+    this.sessions.set(peerId, { session, initiator })
+    if (existing !== undefined) existing.session.destroy()
+    session.on('synced', () => this.emit('synced', [peerId]))
+    session.on('close', (reason) => {
+      if (this.sessions.get(peerId)?.session !== session) return // replaced by a newer channel
+      this.sessions.delete(peerId)
+      if (reason?.startsWith('refused') === true) this.emit('refused', [peerId, reason])
+      this.emit('peer-disconnected', [peerId, reason])
+    })
+    if (existing === undefined) this.emit('peer-connected', [peerId])
+    return session
+  }
+
+  /** End the session with `peerId`, telling it why. */
+  disconnect (peerId: string, reason?: string): void {
+    this.sessions.get(peerId)?.session.destroy(reason)
+  }
+
+  /** Resolves once every update made so far is durable in the storage. */
+  async flush (): Promise<void> {
+    while (this.writes.size > 0) await Promise.all(Array.from(this.writes))
+  }
+
+  /** Stop syncing, persist what is pending, release the storage's hold on nothing else. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const { session } of Array.from(this.sessions.values())) session.destroy('space closed')
+    this.doc.off('update', this.persist)
+    this.members.map.unobserveDeep(this.onMembersChanged)
+    this.awareness.destroy()
+    await this.flush()
+    await this.compacting
+    super.destroy()
+  }
+
+  private readonly onMembersChanged = (): void => { this.emit('gate-changed', []) }
+
+  private readonly persist = (update: Uint8Array, origin: unknown): void => {
+    if (origin === STORAGE_ORIGIN) return
+    const write = this.storage.append(this.name, update)
+      .catch((err: Error) => { this.emit('storage-error', [err]) })
+      .finally(() => { this.writes.delete(write) })
+    this.writes.add(write)
+    if (this.compacting === null && this.storage.logSize(this.name) > COMPACT_LOG_BYTES) {
+      // The snapshot holds everything in the doc, which includes every append issued so far.
+      this.compacting = this.storage.compact(this.name, Y.encodeStateAsUpdate(this.doc))
+        .catch((err: Error) => { this.emit('storage-error', [err]) })
+        .finally(() => { this.compacting = null })
+    }
+  }
+}

@@ -1,0 +1,239 @@
+// One replication session between a local Y.Doc and one remote peer, speaking
+// the y-protocols messages (sync step 1 / step 2 / update, awareness) over a
+// MessageChannel. It heals its own gaps: whenever Yjs holds updates it cannot
+// apply yet, and periodically while idle, it re-sends sync step 1.
+
+import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import { ObservableV2 } from 'lib0/observable'
+import * as syncProtocol from 'y-protocols/sync'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import { PENDING_RESYNC_DELAY_MS, RESYNC_INTERVAL_MS } from '../constants.ts'
+import type { MessageChannel } from './channel.ts'
+import { systemTimers } from './timers.ts'
+import type { Timers } from './timers.ts'
+
+/** Top-level message types on a sync channel (the numbering y-websocket uses). */
+export const MESSAGE_SYNC = 0
+export const MESSAGE_AWARENESS = 1
+export const MESSAGE_QUERY_AWARENESS = 3
+
+export class UnknownMessageTypeError extends Error {
+  name = 'UnknownMessageTypeError'
+  constructor (type: number) { super(`unknown sync message type ${type}`) }
+}
+
+export interface SyncSessionOptions {
+  /** Presence shared with this peer; omitted for document-only sessions. */
+  awareness?: awarenessProtocol.Awareness
+  /** How often an idle session re-sends sync step 1. */
+  resyncIntervalMs?: number
+  /** Timer source; tests pass a virtual clock. */
+  timers?: Timers
+  /** Who is on the other side, for logs and events. */
+  remote?: string
+  /** Called for each message that could not be handled (it is dropped; the session goes on). */
+  onBadMessage?: (error: Error) => void
+}
+
+export interface SyncSessionEvents {
+  /** The remote answered our state vector: we hold everything it had then. */
+  synced: (session: SyncSession) => void
+  /** The channel closed; the session is finished. */
+  close: (reason: string | undefined, session: SyncSession) => void
+}
+
+type MessageHandler = (session: SyncSession, decoder: decoding.Decoder) => void
+
+const messageHandlers: MessageHandler[] = []
+messageHandlers[MESSAGE_SYNC] = (session, decoder) => session.readSync(decoder)
+messageHandlers[MESSAGE_AWARENESS] = (session, decoder) => session.readAwareness(decoder)
+messageHandlers[MESSAGE_QUERY_AWARENESS] = (session) => session.sendAwareness()
+
+/** Drives the y-protocols exchange for one doc over one channel until the channel closes. */
+export class SyncSession extends ObservableV2<SyncSessionEvents> {
+  readonly doc: Y.Doc
+  readonly channel: MessageChannel
+  readonly awareness: awarenessProtocol.Awareness | undefined
+  readonly remote: string
+  synced = false
+  closed = false
+  /** Messages dropped because they could not be decoded or applied. */
+  badMessages = 0
+
+  private readonly timers: Timers
+  private readonly resyncIntervalMs: number
+  private readonly onBadMessage: ((error: Error) => void) | undefined
+  private resyncTimer: unknown = null
+  private pendingTimer: unknown = null
+  /** Awareness client ids learnt through this session, removed when it closes. */
+  private readonly remoteClients = new Set<number>()
+
+  constructor (doc: Y.Doc, channel: MessageChannel, options: SyncSessionOptions = {}) {
+    super()
+    this.doc = doc
+    this.channel = channel
+    this.awareness = options.awareness
+    this.remote = options.remote ?? 'peer'
+    this.timers = options.timers ?? systemTimers
+    this.resyncIntervalMs = options.resyncIntervalMs ?? RESYNC_INTERVAL_MS
+    this.onBadMessage = options.onBadMessage
+    doc.on('update', this.onDocUpdate)
+    this.awareness?.on('update', this.onAwarenessUpdate)
+    channel.attach({
+      message: (message) => this.receive(message),
+      close: (reason) => this.destroy(reason)
+    })
+    this.sendStep1()
+    if (this.awareness !== undefined) this.sendAwareness()
+    this.armResync()
+  }
+
+  /** Ask the remote for everything we miss (sends our state vector). */
+  resync (): void {
+    this.sendStep1()
+    this.armResync()
+  }
+
+  /** Handle one incoming message. Never throws: a bad message is counted and dropped. */
+  receive (message: Uint8Array): void {
+    if (this.closed) return
+    try {
+      const decoder = decoding.createDecoder(message)
+      const type = decoding.readVarUint(decoder)
+      const handler = messageHandlers[type]
+      if (handler === undefined) throw new UnknownMessageTypeError(type)
+      handler(this, decoder)
+    } catch (err) {
+      this.badMessages++
+      this.onBadMessage?.(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /** @internal dispatch target for MESSAGE_SYNC. */
+  readSync (decoder: decoding.Decoder): void {
+    const syncType = decoding.readVarUint(decoder)
+    switch (syncType) {
+      case syncProtocol.messageYjsSyncStep1: {
+        const encoder = encoding.createEncoder()
+        encoding.writeVarUint(encoder, MESSAGE_SYNC)
+        syncProtocol.readSyncStep1(decoder, encoder, this.doc)
+        this.channel.send(encoding.toUint8Array(encoder))
+        break
+      }
+      case syncProtocol.messageYjsSyncStep2:
+      case syncProtocol.messageYjsUpdate: {
+        // Applied here rather than through syncProtocol.readSyncStep2, which
+        // swallows errors into console.error; we count and report them instead.
+        Y.applyUpdate(this.doc, decoding.readVarUint8Array(decoder), this)
+        if (syncType === syncProtocol.messageYjsSyncStep2 && !this.synced) {
+          this.synced = true
+          this.emit('synced', [this])
+        }
+        this.healIfPending()
+        break
+      }
+      default:
+        throw new UnknownMessageTypeError(syncType)
+    }
+  }
+
+  /** @internal dispatch target for MESSAGE_AWARENESS. */
+  readAwareness (decoder: decoding.Decoder): void {
+    const update = decoding.readVarUint8Array(decoder)
+    if (this.awareness === undefined) return
+    for (const clientID of readAwarenessClients(update)) {
+      if (clientID !== this.awareness.clientID) this.remoteClients.add(clientID)
+    }
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, this)
+  }
+
+  /** Send every awareness state we know (ours and those relayed through us). */
+  sendAwareness (): void {
+    if (this.awareness === undefined) return
+    const clients = Array.from(this.awareness.getStates().keys())
+    if (clients.length === 0) return
+    this.sendAwarenessUpdate(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients))
+  }
+
+  /** Stop the session and close its channel. Idempotent. */
+  destroy (reason?: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.timers.clearTimeout(this.resyncTimer)
+    this.timers.clearTimeout(this.pendingTimer)
+    this.doc.off('update', this.onDocUpdate)
+    if (this.awareness !== undefined) {
+      this.awareness.off('update', this.onAwarenessUpdate)
+      const gone = Array.from(this.remoteClients).filter(id => this.awareness?.getStates().has(id))
+      if (gone.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, gone, this)
+    }
+    this.channel.close(reason)
+    this.emit('close', [reason, this])
+    super.destroy()
+  }
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === this || this.closed) return
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, MESSAGE_SYNC)
+    syncProtocol.writeUpdate(encoder, update)
+    this.channel.send(encoding.toUint8Array(encoder))
+  }
+
+  private readonly onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[], updated: number[], removed: number[] },
+    origin: unknown
+  ): void => {
+    if (origin === this || this.closed || this.awareness === undefined) return
+    const changed = added.concat(updated, removed)
+    this.sendAwarenessUpdate(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed))
+  }
+
+  private sendAwarenessUpdate (update: Uint8Array): void {
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, MESSAGE_AWARENESS)
+    encoding.writeVarUint8Array(encoder, update)
+    this.channel.send(encoding.toUint8Array(encoder))
+  }
+
+  private sendStep1 (): void {
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, MESSAGE_SYNC)
+    syncProtocol.writeSyncStep1(encoder, this.doc)
+    this.channel.send(encoding.toUint8Array(encoder))
+  }
+
+  /** Yjs parks updates whose dependencies are missing; ask for them soon. */
+  private healIfPending (): void {
+    const store = this.doc.store
+    if ((store.pendingStructs === null && store.pendingDs === null) || this.pendingTimer !== null) return
+    this.pendingTimer = this.timers.setTimeout(() => {
+      this.pendingTimer = null
+      if (!this.closed) this.sendStep1()
+    }, PENDING_RESYNC_DELAY_MS)
+  }
+
+  private armResync (): void {
+    this.timers.clearTimeout(this.resyncTimer)
+    this.resyncTimer = this.timers.setTimeout(() => {
+      if (this.closed) return
+      this.sendStep1()
+      this.armResync()
+    }, this.resyncIntervalMs)
+  }
+}
+
+/** The client ids an encoded awareness update speaks about. */
+function readAwarenessClients (update: Uint8Array): number[] {
+  const decoder = decoding.createDecoder(update)
+  const count = decoding.readVarUint(decoder)
+  const clients: number[] = []
+  for (let i = 0; i < count; i++) {
+    clients.push(decoding.readVarUint(decoder))
+    decoding.readVarUint(decoder) // clock
+    decoding.readVarString(decoder) // state as JSON
+  }
+  return clients
+}

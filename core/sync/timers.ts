@@ -1,0 +1,54 @@
+// The timer source sessions use: the system clock in production, a virtual
+// clock in simulations that must run thousands of "seconds" in milliseconds.
+
+export interface Timers {
+  setTimeout (fn: () => void, ms: number): unknown
+  clearTimeout (handle: unknown): void
+}
+
+/** Real timers that never keep the process alive on their own. */
+export const systemTimers: Timers = {
+  setTimeout (fn, ms) {
+    const handle = setTimeout(fn, ms)
+    handle.unref()
+    return handle
+  },
+  clearTimeout (handle) {
+    if (handle !== null && handle !== undefined) clearTimeout(handle as ReturnType<typeof setTimeout>)
+  }
+}
+
+/** A clock that only moves when told to; `advance` runs what falls due, in order. */
+export class VirtualTimers implements Timers {
+  now = 0
+  private nextId = 1
+  private readonly pending = new Map<number, { at: number, fn: () => void }>()
+
+  setTimeout (fn: () => void, ms: number): unknown {
+    const id = this.nextId++
+    this.pending.set(id, { at: this.now + Math.max(0, ms), fn })
+    return id
+  }
+
+  clearTimeout (handle: unknown): void {
+    if (typeof handle === 'number') this.pending.delete(handle)
+  }
+
+  /** Move the clock forward by `ms`, running every timer that falls due (including ones they set). */
+  advance (ms: number): void {
+    const until = this.now + ms
+    for (;;) {
+      let nextId = -1
+      let nextAt = Infinity
+      for (const [id, t] of this.pending) {
+        if (t.at < nextAt || (t.at === nextAt && id < nextId)) { nextAt = t.at; nextId = id }
+      }
+      if (nextId === -1 || nextAt > until) break
+      const timer = this.pending.get(nextId)
+      this.pending.delete(nextId)
+      this.now = nextAt
+      timer?.fn()
+    }
+    this.now = until
+  }
+}
