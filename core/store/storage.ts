@@ -1,6 +1,8 @@
 // The small interface every store implements. A store knows nothing about Yjs
 // documents: it keeps, per space, opaque update bytes in order.
 
+import { MAX_SPACE_NAME_BYTES } from '../constants.ts'
+
 /**
  * Durable storage for the updates of one or more spaces.
  *
@@ -26,4 +28,33 @@ export interface Storage {
   remove (space: string): Promise<void>
   /** Flush what is pending and release files. */
   close (): Promise<void>
+}
+
+// The errors and the space-name rule are part of the contract: every store
+// throws the same classes, so callers and the shared suite can match them by name.
+
+/** An operation was issued after `close()`. */
+export class StoreClosedError extends Error {
+  name = 'StoreClosedError'
+  constructor () {
+    super('the store is closed')
+  }
+}
+
+/** A space name that is not safe as a file name (and as a sync-stream hello). */
+export class InvalidSpaceNameError extends Error {
+  name = 'InvalidSpaceNameError'
+  space: string
+  constructor (space: string) {
+    super(`invalid space name ${JSON.stringify(space.length > 140 ? space.slice(0, 140) + '…' : space)}: use 1 to ${MAX_SPACE_NAME_BYTES} characters from A-Z a-z 0-9 . _ -, not starting with '.'`)
+    this.space = space
+  }
+}
+
+// No leading '.': that rules out '.', '..' and hidden files in one stroke.
+const SPACE_NAME = new RegExp(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,${MAX_SPACE_NAME_BYTES - 1}}$`)
+
+/** Throws `InvalidSpaceNameError` unless `space` is a valid space name. */
+export function assertSpaceName (space: string): void {
+  if (typeof space !== 'string' || !SPACE_NAME.test(space)) throw new InvalidSpaceNameError(String(space))
 }
