@@ -361,7 +361,9 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     const prev = this.#accepted.get(id)
     const parsed = parseRequest(id, get)
     let next: Accepted
-    if (prev === undefined) {
+    // A malformed task nobody acted on yet may still be completed by its creator (a buggy peer
+    // writing fields one transaction at a time): it is read afresh until it is well-formed.
+    if (prev === undefined || (prev.malformed !== undefined && prev.progress.status === 'queued' && prev.progress.attempt === 0)) {
       next = { request: parsed.request, progress: { ...BASE_PROGRESS } }
       if (parsed.malformed !== undefined) next.malformed = parsed.malformed
     } else {
