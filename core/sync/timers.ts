@@ -6,11 +6,16 @@ export interface Timers {
   clearTimeout (handle: unknown): void
 }
 
+/** Let a timer not keep a Node process alive; a no-op in browsers, whose timers are numbers. */
+export function unrefTimer (handle: unknown): void {
+  (handle as { unref?: () => void } | null)?.unref?.()
+}
+
 /** Real timers that never keep the process alive on their own. */
 export const systemTimers: Timers = {
   setTimeout (fn, ms) {
     const handle = setTimeout(fn, ms)
-    handle.unref()
+    unrefTimer(handle)
     return handle
   },
   clearTimeout (handle) {

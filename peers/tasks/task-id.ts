@@ -2,8 +2,6 @@
 // base32, 26 chars), so sorting ids as strings sorts tasks by creation time.
 // Nothing installed provides a time-ordered id (nanoid is random only), hence this module.
 
-import { randomBytes } from 'node:crypto'
-
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 const TIME_CHARS = 10
 const RANDOM_CHARS = 16
@@ -21,7 +19,8 @@ function encodeTime (ms: number): string {
 }
 
 function freshRandom (): number[] {
-  const bytes = randomBytes(RANDOM_CHARS)
+  // Web Crypto: the same module runs in Node and in the phone's browser.
+  const bytes = crypto.getRandomValues(new Uint8Array(RANDOM_CHARS))
   return Array.from(bytes, (b) => b & 31)
 }
 
