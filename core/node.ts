@@ -12,6 +12,7 @@ import type { DispatchLibp2p } from './net/libp2p.ts'
 import { StreamChannel } from './net/stream-channel.ts'
 import { decodeHello, encodeHello } from './net/hello.ts'
 import { backoffDelay } from './net/reconnect.ts'
+import { unrefTimer } from './sync/timers.ts'
 import { openSpace } from './space.ts'
 import type { Space, SpaceOptions } from './space.ts'
 
@@ -93,6 +94,9 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
       privateKey: this.options.privateKey,
       listen: this.options.listen ?? loopbackListenAddrs(),
       connectionGater: {
+        // Dial what the caller asks for: browsers' default gater refuses LAN and plain-ws
+        // addresses, which is exactly where a paired desktop lives. Inbound is gated below.
+        denyDialMultiaddr: () => false,
         denyInboundEncryptedConnection: (peerId) => {
           const id = peerId.toString()
           if (this.admits(id)) return false
@@ -190,7 +194,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
         if (known?.timer != null) clearTimeout(known.timer)
         this.known.delete(peer)
         // Give the refusal frame a moment to leave before the connection goes.
-        setTimeout(() => { connection.close().catch(() => connection.abort(new Error('revoked'))) }, 50).unref()
+        unrefTimer(setTimeout(() => { connection.close().catch(() => connection.abort(new Error('revoked'))) }, 50))
       }
     }
   }
@@ -227,7 +231,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
         this.scheduleReconnect(peer)
       })
     }, delayMs)
-    known.timer.unref()
+    unrefTimer(known.timer)
   }
 
   private async openSync (space: Space, peer: string): Promise<void> {
