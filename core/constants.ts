@@ -33,3 +33,39 @@ export const DEFAULT_WS_PORT = 4318
 
 /** The store compacts a space's log into a snapshot once the log grows past this. */
 export const COMPACT_LOG_BYTES = 8 * 1024 * 1024
+
+/** Largest frame on a pairing stream: its messages are a few hundred bytes of JSON. */
+export const PAIR_MAX_FRAME_BYTES = 4 * 1024
+/** Time allowed for each protocol step of pairing (dial, claim, answer). */
+export const PAIR_STEP_TIMEOUT_MS = 10_000
+/** Time each person has to compare the verification code and confirm. */
+export const PAIR_CONFIRM_TIMEOUT_MS = 120_000
+/**
+ * After an invite expires or is spent, strangers are still admitted for this long, so a
+ * second use or a late phone gets a clear refusal instead of a dropped connection.
+ */
+export const PAIR_REFUSAL_GRACE_MS = 60_000
+/** Failed pairing attempts allowed per peer, and from everyone together, per window. */
+export const PAIR_FAILURES_PER_PEER = 5
+export const PAIR_FAILURES_TOTAL = 20
+export const PAIR_FAILURE_WINDOW_S = 60
+
+/** A relay node keeps at most this many reservations (devices listening through it). */
+export const RELAY_MAX_RESERVATIONS = 128
+/** How long a relay reservation lasts before the device refreshes it (libp2p refreshes it itself). */
+export const RELAY_RESERVATION_TTL_MS = 60 * 60_000
+/**
+ * Per relayed connection: how long it may stay open and how many bytes it may carry before
+ * the relay cuts it. Peers then reconnect and sync resumes from their state vectors.
+ */
+export const RELAY_DURATION_LIMIT_MS = 30 * 60_000
+export const RELAY_DATA_LIMIT_BYTES = 64 * 1024 * 1024
+/** How often a device checks that it still holds its relay reservations. */
+export const RELAY_SLOT_CHECK_MS = 5_000
+/** Period of mDNS queries on the LAN. */
+export const MDNS_INTERVAL_MS = 10_000
+/**
+ * A sync reply larger than this is sent as several updates that each apply on their own,
+ * so a relay cutting the connection mid-way still leaves progress behind.
+ */
+export const SYNC_PIECE_BYTES = 256 * 1024

@@ -41,4 +41,9 @@ export {
   InvalidInviteError, InviteMissingSecretError, InviteExpiredError
 } from './pairing/invite.ts'
 export type { Invite } from './pairing/invite.ts'
+export {
+  PairingService, acceptInvite, inviteAddrs, InviteReusedError, WrongSecretError, ProofForAnotherDeviceError, NoOpenInviteError,
+  PairingRateLimitedError, PairingDeclinedError, PairingUnreachableError, PairingProtocolError
+} from './pairing/protocol.ts'
+export type { OpenInvite, OpenInviteOptions, PairingPrompt, ConfirmPairing, AcceptInviteOptions, AcceptedInvite, PairingServiceOptions } from './pairing/protocol.ts'
 export * as constants from './constants.ts'

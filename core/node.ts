@@ -8,7 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
 import { HELLO_TIMEOUT_MS, SYNC_PROTOCOL } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
-import type { DispatchLibp2p } from './net/libp2p.ts'
+import type { DispatchLibp2p, Libp2pNodeOptions } from './net/libp2p.ts'
 import { StreamChannel } from './net/stream-channel.ts'
 import { decodeHello, encodeHello } from './net/hello.ts'
 import { backoffDelay } from './net/reconnect.ts'
@@ -45,6 +45,8 @@ export interface SyncNodeOptions {
   admitStranger?: (peerId: string) => boolean
   /** Bounds for reconnection backoff. */
   reconnect?: { minMs?: number, maxMs?: number }
+  /** libp2p transports instead of the Node set (a browser passes WebSockets and WebRTC-direct). */
+  transports?: Libp2pNodeOptions['transports']
 }
 
 interface KnownPeer {
@@ -93,6 +95,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     this.libp2pNode = await createLibp2pNode({
       privateKey: this.options.privateKey,
       listen: this.options.listen ?? loopbackListenAddrs(),
+      transports: this.options.transports,
       connectionGater: {
         // Dial what the caller asks for: browsers' default gater refuses LAN and plain-ws
         // addresses, which is exactly where a paired desktop lives. Inbound is gated below.
@@ -125,7 +128,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     if (open !== undefined) return open
     const space = await openSpace(name, options)
     this.spaces.set(name, space)
-    space.on('gate-changed', () => this.enforceGate(space))
+    space.on('gate-changed', () => { this.enforceGate(space); this.syncAdmitted(space) })
     for (const connection of this.libp2p.getConnections()) {
       const peer = connection.remotePeer.toString()
       if (space.allows(peer)) void this.openSync(space, peer)
@@ -196,6 +199,18 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
         // Give the refusal frame a moment to leave before the connection goes.
         unrefTimer(setTimeout(() => { connection.close().catch(() => connection.abort(new Error('revoked'))) }, 50))
       }
+    }
+  }
+
+  /**
+   * A peer admitted while already connected (just paired): the side that dialed opens the
+   * sync stream, as it would have on connecting.
+   */
+  private syncAdmitted (space: Space): void {
+    for (const connection of this.libp2pNode?.getConnections() ?? []) {
+      if (connection.direction !== 'outbound') continue
+      const peer = connection.remotePeer.toString()
+      if (space.allows(peer) && space.session(peer) === undefined) void this.openSync(space, peer)
     }
   }
 
