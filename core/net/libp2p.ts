@@ -1,8 +1,8 @@
-// The libp2p node every device runs: TCP and WebSockets, Noise encryption,
-// Yamux multiplexing, identify and ping. Callers add protocols and a gater.
+// The libp2p node every device runs: TCP and WebSockets plus the circuit relay
+// transport, Noise, Yamux, identify, ping, DCUtR, and optionally mDNS and relay slots.
 
 import { createLibp2p } from 'libp2p'
-import type { Libp2p } from 'libp2p'
+import type { Libp2p, Libp2pOptions } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -11,16 +11,27 @@ import { identify } from '@libp2p/identify'
 import type { Identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import type { Ping } from '@libp2p/ping'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
-import { DEFAULT_TCP_PORT, DEFAULT_WS_PORT } from '../constants.ts'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { mdns } from '@libp2p/mdns'
+import type { ConnectionGater, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import { DEFAULT_TCP_PORT, DEFAULT_WS_PORT, MDNS_INTERVAL_MS } from '../constants.ts'
+import { relaySlots } from './relay-slots.ts'
+import type { RelaySlots } from './relay-slots.ts'
 
-export type DispatchLibp2p = Libp2p<{ identify: Identify, ping: Ping }>
+export type DispatchLibp2p = Libp2p<{ identify: Identify, ping: Ping, dcutr: unknown, relaySlots: RelaySlots, mdns?: PeerDiscovery }>
 
 export interface Libp2pNodeOptions {
   privateKey?: PrivateKey
   /** Multiaddrs to listen on. Defaults to `desktopListenAddrs()`. */
   listen?: string[]
   connectionGater?: ConnectionGater
+  /** Transports instead of TCP + WebSockets (a browser passes its own); the relay transport is always added. */
+  transports?: Libp2pOptions['transports']
+  /** Relay multiaddrs (ending in `/p2p/<relayId>`) to hold a reservation on, kept alive across relay restarts. */
+  relays?: string[]
+  /** mDNS discovery on the LAN: off unless asked for; `interval` is the query period in ms. */
+  mdns?: boolean | { interval?: number }
 }
 
 /** All interfaces on stable ports, so paired devices find a desktop again after a restart. */
@@ -35,13 +46,21 @@ export function loopbackListenAddrs (): string[] {
 
 /** Create and start a libp2p node. */
 export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promise<DispatchLibp2p> {
+  const mdnsOptions = options.mdns === true ? {} : options.mdns === false ? undefined : options.mdns
   return await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen: options.listen ?? desktopListenAddrs() },
-    transports: [tcp(), webSockets()],
+    // The relay transport is always present so `/p2p-circuit` addresses can be dialled.
+    transports: [...(options.transports ?? [tcp(), webSockets()]), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: options.connectionGater,
-    services: { identify: identify(), ping: ping() }
-  })
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dcutr: dcutr(),
+      relaySlots: relaySlots({ relays: options.relays ?? [] }),
+      ...(mdnsOptions !== undefined ? { mdns: mdns({ interval: mdnsOptions.interval ?? MDNS_INTERVAL_MS }) } : {})
+    }
+  }) as DispatchLibp2p
 }
