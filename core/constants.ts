@@ -69,23 +69,3 @@ export const MDNS_INTERVAL_MS = 10_000
  * so a relay cutting the connection mid-way still leaves progress behind.
  */
 export const SYNC_PIECE_BYTES = 256 * 1024
-
-/** A relay node keeps at most this many reservations (devices listening through it). */
-export const RELAY_MAX_RESERVATIONS = 128
-/** How long a relay reservation lasts before the device refreshes it (libp2p refreshes it itself). */
-export const RELAY_RESERVATION_TTL_MS = 60 * 60_000
-/**
- * Per relayed connection: how long it may stay open and how many bytes it may carry before
- * the relay cuts it. Peers then reconnect and sync resumes from their state vectors.
- */
-export const RELAY_DURATION_LIMIT_MS = 30 * 60_000
-export const RELAY_DATA_LIMIT_BYTES = 64 * 1024 * 1024
-/** How often a device checks that it still holds its relay reservations. */
-export const RELAY_SLOT_CHECK_MS = 5_000
-/** Period of mDNS queries on the LAN. */
-export const MDNS_INTERVAL_MS = 10_000
-/**
- * A sync reply larger than this is sent as several updates that each apply on their own,
- * so a relay cutting the connection mid-way still leaves progress behind.
- */
-export const SYNC_PIECE_BYTES = 256 * 1024
