@@ -1,0 +1,12 @@
+// The Dispatch application as a library (`dispatch-p2p/peers`): the task board over a
+// space's document, the desktop agent that claims and runs tasks, and the command line.
+// Kept small on purpose: the sync engine itself is the package root (`dispatch-p2p`).
+
+export { TaskBoard } from './tasks/task-board.ts'
+export type { TaskBoardOptions, TaskBoardEvents, AddTaskInput, FinishInput, DeviceRecord, DeviceRole, RuleViolation } from './tasks/task-board.ts'
+export type { Task, TaskStatus, FinalStatus, TaskOutput, LogEntry, LogKind } from './tasks/task-rules.ts'
+export { IllegalTransitionError, WrongWriterError, TaskNotFoundError, InvalidTaskFieldError, UnknownTargetError } from './tasks/errors.ts'
+export { newTaskId, taskIdTime } from './tasks/task-id.ts'
+export { Agent } from './agent/agent.ts'
+export type { AgentOptions, AgentEvents } from './agent/agent.ts'
+export { runCli, main } from './cli/main.ts'
