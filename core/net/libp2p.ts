@@ -39,6 +39,11 @@ export function desktopListenAddrs (): string[] {
   return [`/ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`, `/ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws`]
 }
 
+/** A WebRTC-direct listen address (UDP; ephemeral port unless given), for browser pages. */
+export function webRTCDirectListenAddr (host = '127.0.0.1', port = 0): string {
+  return `/ip4/${host}/udp/${port}/webrtc-direct`
+}
+
 /** Loopback on ephemeral ports: what tests and benchmarks use. */
 export function loopbackListenAddrs (): string[] {
   return ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
@@ -47,11 +52,18 @@ export function loopbackListenAddrs (): string[] {
 /** Create and start a libp2p node. */
 export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promise<DispatchLibp2p> {
   const mdnsOptions = options.mdns === true ? {} : options.mdns === false ? undefined : options.mdns
+  const listen = options.listen ?? desktopListenAddrs()
+  // WebRTC-direct lets a phone's browser page, served from any HTTPS origin, reach a desktop that has
+  // no TLS certificate. Loaded only when listened on (it brings the node-datachannel native module);
+  // no ICE servers: a LAN desktop needs no STUN, and nothing should call out to one.
+  const webrtc = listen.some(a => a.includes('/webrtc-direct'))
+    ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] } })]
+    : []
   return await createLibp2p({
     privateKey: options.privateKey,
-    addresses: { listen: options.listen ?? desktopListenAddrs() },
+    addresses: { listen },
     // The relay transport is always present so `/p2p-circuit` addresses can be dialled.
-    transports: [...(options.transports ?? [tcp(), webSockets()]), circuitRelayTransport()],
+    transports: [...(options.transports ?? [tcp(), webSockets(), ...webrtc]), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: options.connectionGater,
