@@ -1,5 +1,11 @@
 // The verb table of `dispatch`: one entry per verb module in this folder.
 
 import type { Verb } from '../verb.ts'
+import { desktop } from './desktop.ts'
+import { pair } from './pair.ts'
+import { join } from './join.ts'
+import { devices } from './devices.ts'
+import { revoke } from './revoke.ts'
+import { sync } from './sync.ts'
 
-export const verbs: Verb[] = []
+export const verbs: Verb[] = [desktop, pair, join, devices, revoke, sync]

@@ -1,0 +1,17 @@
+// `dispatch revoke DEVICE`: cut a device off at once (its connections close, the gate
+// refuses it) and mark it revoked in the space so every member refuses it too.
+
+import { callDevice } from '../../device/reach.ts'
+import type { Verb } from '../verb.ts'
+
+export const revoke: Verb = {
+  name: 'revoke',
+  usage: 'DEVICE',
+  summary: 'revoke a paired device (by name or peer id prefix)',
+  positionals: { min: 1, max: 1 },
+  async run (ctx) {
+    const result = await callDevice(ctx.home, 'revoke', { device: ctx.positionals[0] }, { open: { listen: [], connect: false }, signal: ctx.signal })
+    if (ctx.json) ctx.printJson(result)
+    else ctx.print(`revoked "${result.name}" (${result.peerId})`)
+  }
+}

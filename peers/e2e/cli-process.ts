@@ -1,0 +1,116 @@
+// Test-side handles on the real `dispatch` command, each run in its own process:
+// one-shot runs (exit code, stdout, stderr) and long-running ones read line by line.
+
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+
+const BIN = join(import.meta.dirname, '..', 'cli', 'bin.js')
+
+export interface RunResult { code: number | null, stdout: string, stderr: string, json: any[] }
+
+/** Runs `dispatch --home HOME ...args` to completion. */
+export async function dispatch (home: string, args: string[], options: { timeoutMs?: number, input?: string } = {}): Promise<RunResult> {
+  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPATCH_HOME: '' } })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', d => { stdout += d })
+  child.stderr.on('data', d => { stderr += d })
+  if (options.input !== undefined) child.stdin.write(options.input)
+  child.stdin.end()
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+  const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
+  clearTimeout(timer)
+  return { code, stdout, stderr, json: parseLines(stdout) }
+}
+
+/** Runs and expects exit 0; returns the JSON lines. */
+export async function ok (home: string, args: string[]): Promise<any[]> {
+  const r = await dispatch(home, args)
+  if (r.code !== 0) throw new Error(`dispatch ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return r.json
+}
+
+function parseLines (text: string): any[] {
+  const out: any[] = []
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    try { out.push(JSON.parse(line)) } catch {}
+  }
+  return out
+}
+
+/** A `dispatch` process that keeps running (desktop, pair, sync --follow). */
+export class DispatchProcess {
+  readonly child: ChildProcess
+  readonly lines: any[] = []
+  readonly times: number[] = []
+  stderr = ''
+  readonly exited: Promise<number | null>
+  private readonly waiters = new Set<() => void>()
+
+  constructor (home: string, args: string[]) {
+    this.child = spawn(process.execPath, [BIN, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPATCH_HOME: '' } })
+    this.child.stderr!.on('data', d => { this.stderr += d; this.wake() })
+    this.exited = new Promise(resolve => this.child.on('exit', code => { this.wake(); resolve(code) }))
+    createInterface({ input: this.child.stdout! }).on('line', line => {
+      try { this.lines.push(JSON.parse(line)); this.times.push(Date.now()) } catch { return }
+      this.wake()
+    })
+  }
+
+  async waitFor (match: (line: any) => boolean, timeoutMs = 30_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.lines.find(match)
+      if (found !== undefined) return found
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before the expected line; stderr: ${this.stderr}; lines: ${JSON.stringify(this.lines)}`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`timed out; stderr: ${this.stderr}; lines: ${JSON.stringify(this.lines)}`)
+      await new Promise<void>(resolve => {
+        const wake = (): void => { this.waiters.delete(wake); clearTimeout(t); resolve() }
+        const t = setTimeout(wake, left)
+        this.waiters.add(wake)
+      })
+    }
+  }
+
+  /** SIGTERM (a clean stop: the home is released), then wait for the exit. */
+  async stop (): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
+    return await this.exited
+  }
+
+  private wake (): void {
+    for (const w of Array.from(this.waiters)) w()
+  }
+}
+
+/** A TCP port free right now on 127.0.0.1, so a desktop can come back on the same address. */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts `dispatch desktop --json` and waits for its ready line. */
+export async function startDesktop (home: string, name: string, port?: number): Promise<{ proc: DispatchProcess, ready: any }> {
+  const listen = port === undefined ? '/ip4/127.0.0.1/tcp/0' : `/ip4/127.0.0.1/tcp/${port}`
+  const proc = new DispatchProcess(home, ['desktop', '--json', '--name', name, '--listen', listen])
+  const ready = await proc.waitFor(l => l.event === 'ready')
+  return { proc, ready }
+}
+
+/** `pair --json --yes` on a desktop home; resolves once the invite line is out. */
+export async function openPair (home: string, extra: string[] = []): Promise<{ proc: DispatchProcess, invite: string }> {
+  const proc = new DispatchProcess(home, ['pair', '--json', '--yes', ...extra])
+  const line = await proc.waitFor(l => l.event === 'invite')
+  return { proc, invite: line.invite }
+}

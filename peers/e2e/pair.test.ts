@@ -1,0 +1,83 @@
+// Pairing through the real CLI, every device its own process on 127.0.0.1: pair with --yes,
+// both list each other, restart both and they sync again without a QR; pair from a PNG;
+// both control-channel paths (a desktop running, or nothing holding the home).
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm, readFile, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { dispatch, ok, freePort, startDesktop, openPair, DispatchProcess } from './cli-process.ts'
+
+const root = await mkdtemp(join(tmpdir(), 'dpair-'))
+let n = 0
+const home = (): string => join(root, `h${++n}`)
+const running = new Set<DispatchProcess>()
+
+test.after(async () => {
+  await Promise.all(Array.from(running).map(async p => await p.stop()))
+  await rm(root, { recursive: true, force: true })
+})
+
+test('pair with --yes through a running desktop; both list each other; restart both, they resync', async () => {
+  const [desk, phone] = [home(), home()]
+  const port = await freePort()
+  const d = await startDesktop(desk, 'desk', port)
+  running.add(d.proc)
+  const pair = await openPair(desk)
+  const joined = await ok(phone, ['join', pair.invite, '--yes', '--name', 'pocket', '--json'])
+  assert.equal(joined, [{ event: 'paired', peerId: d.ready.peerId, name: 'desk' }])
+  const paired = await pair.proc.waitFor(l => l.event === 'paired')
+  assert.is(paired.name, 'pocket')
+  assert.is(await pair.proc.exited, 0)
+  // The secret appears once, in the invite line, and nowhere else.
+  const secretFree = JSON.stringify(pair.proc.lines.slice(1)) + pair.proc.stderr + d.proc.stderr + JSON.stringify(d.proc.lines)
+  assert.not.ok(secretFree.includes(pair.invite.slice(10)))
+
+  const [deskList] = await ok(desk, ['devices', '--json'])
+  assert.equal(deskList.map((x: any) => [x.peerId, x.name, x.role, x.revoked]), [[paired.peerId, 'pocket', 'phone', false]])
+  const [phoneList] = await ok(phone, ['devices', '--json'])
+  assert.equal(phoneList.map((x: any) => [x.peerId, x.name, x.role, x.revoked]), [[d.ready.peerId, 'desk', 'desktop', false]])
+  assert.is((await stat(join(phone, 'identity.key'))).mode & 0o777, 0o600)
+  assert.not.ok((await readFile(join(phone, 'config.json'), 'utf8')).includes(pair.invite.slice(10)))
+
+  // Restart both: the desktop comes back on its address, the phone finds it from its config.
+  await d.proc.stop()
+  running.delete(d.proc)
+  const d2 = await startDesktop(desk, 'desk', port)
+  running.add(d2.proc)
+  assert.is(d2.ready.peerId, d.ready.peerId)
+  const [synced] = await ok(phone, ['sync', '--json'])
+  assert.equal(synced.synced.map((s: any) => s.peerId), [d.ready.peerId])
+  const [online] = await ok(desk, ['devices', '--json'])
+  assert.is(online.length, 1)
+  await d2.proc.stop()
+  running.delete(d2.proc)
+})
+
+test('pair with nothing holding the home (pair opens it itself), from a PNG of the QR', async () => {
+  const [desk, phone] = [home(), home()]
+  const png = join(root, 'invite.png')
+  const pair = await openPair(desk, ['--png', png, '--listen', '/ip4/127.0.0.1/tcp/0'])
+  running.add(pair.proc)
+  // While `pair` holds the home, other verbs go through its control socket.
+  assert.equal((await ok(desk, ['devices', '--json']))[0], [])
+  const joined = await ok(phone, ['join', '--image', png, '--yes', '--name', 'pocket', '--json'])
+  assert.is(joined[0].event, 'paired')
+  assert.is((await pair.proc.waitFor(l => l.event === 'paired')).name, 'pocket')
+  assert.is(await pair.proc.exited, 0)
+  running.delete(pair.proc)
+  // Nothing holds either home now: devices opens it itself.
+  const [list] = await ok(desk, ['devices', '--json'])
+  assert.equal(list.map((x: any) => x.name), ['pocket'])
+  assert.is(list[0].online, false)
+})
+
+test('join refuses a bare multiaddr and garbage locally, with exit 1 and one line', async () => {
+  const r = await dispatch(home(), ['join', '/ip4/127.0.0.1/tcp/4317/p2p/12D3KooWGRUVh2VMEhGbPjcWwuoNKjnGSyKUxwFsQMaLyyJhuLkS'])
+  assert.is(r.code, 1)
+  assert.match(r.stderr, /bare multiaddr.*no secret/)
+  assert.is(r.stderr.trim().split('\n').length, 1)
+})
+
+test.run()
