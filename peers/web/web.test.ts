@@ -1,0 +1,171 @@
+// The phone web app in a real Chromium (390×844, mobile) against a desktop process on loopback:
+// pair from an invite link, add `$ echo hi`, see it done with its result; over WebSockets and
+// over WebRTC-direct; offline adds survive a reopen and sync later; notification; revocation.
+
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { BrowserContext, Page } from 'playwright-core'
+import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
+import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
+import { buildWeb } from './build.ts'
+import { startWebServer } from './web-server.ts'
+import type { WebServer } from './web-server.ts'
+
+const test = suite('web app in Chromium')
+const skipped = chromiumUnavailable()
+const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+
+interface Desktop { child: ChildProcess, peerId: string, next: (event: string) => Promise<Record<string, unknown>>, send: (line: string) => void }
+
+async function startDesktop (home: string, allow: string): Promise<Desktop> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'desktop.fixture.ts'), home, allow], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const events: Array<Record<string, unknown>> = []
+  const waiters: Array<() => void> = []
+  createInterface({ input: child.stdout! }).on('line', line => {
+    try { events.push(JSON.parse(line)) } catch { return }
+    for (const w of waiters.splice(0)) w()
+  })
+  const next = async (event: string): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const i = events.findIndex(e => e.event === event)
+      if (i >= 0) return events.splice(i, 1)[0]
+      await new Promise<void>((resolve, reject) => { waiters.push(resolve); setTimeout(() => reject(new Error(`desktop: no ${event} event`)), 30_000) })
+    }
+  }
+  const ready = await next('ready')
+  return { child, peerId: String(ready.peerId), next, send: line => child.stdin!.write(line + '\n') }
+}
+
+let chromium: LaunchedChromium
+let web: WebServer
+let root: string
+let desktop: Desktop
+
+test.before(async () => {
+  if (skipped !== null) return
+  root = await mkdtemp(join(tmpdir(), 'dispatch-web-'))
+  const dist = await buildWeb(join(root, 'dist'), { minify: false })
+  web = await startWebServer({ dir: dist, host: '127.0.0.1', port: 0 })
+  await mkdir(join(root, 'work'))
+  desktop = await startDesktop(join(root, 'desktop'), join(root, 'work'))
+  chromium = await launchChromium()
+})
+
+test.after(async () => {
+  if (skipped !== null) return
+  desktop?.child.kill()
+  await chromium?.close()
+  await web?.close()
+  await rm(root, { recursive: true, force: true })
+})
+
+async function pairedPage (context: BrowserContext, transport: string): Promise<Page> {
+  desktop.send('invite')
+  const { invite } = await desktop.next('invite')
+  const page = await context.newPage()
+  page.on('pageerror', err => { console.log(`  [page error] ${err.message}`) })
+  await page.goto(`http://127.0.0.1:${web.port}/?transport=${transport}#${String(invite)}`)
+  await page.waitForSelector('body[data-paired="1"]', { timeout: 30_000 })
+  await desktop.next('paired')
+  assert.not.ok(page.url().includes('DISPATCH1'), 'the invite is dropped from the address bar')
+  return page
+}
+
+async function addTask (page: Page, text: string): Promise<void> {
+  await page.fill('#text', text)
+  await page.click('#add button[type="submit"]')
+}
+
+async function runsEcho (transport: string, screenshot?: string): Promise<void> {
+  const context = await chromium.context(MOBILE)
+  try {
+    const page = await pairedPage(context, transport)
+    await page.waitForSelector('#conn.on', { timeout: 20_000 })
+    await addTask(page, `$ echo hi-${transport}`)
+    const done = page.locator('.task[data-status="done"]', { hasText: `hi-${transport}` })
+    await done.waitFor({ timeout: 30_000 })
+    assert.match(await done.locator('.result').innerText(), `hi-${transport}`)
+    if (screenshot !== undefined) await page.screenshot({ path: screenshot })
+  } finally {
+    await context.close()
+  }
+}
+
+if (skipped !== null) {
+  test(`SKIPPED: ${skipped}`, () => { console.log(`SKIPPED web app tests: ${skipped}`) })
+} else {
+  test('pairs from an invite link over WebSockets, adds `$ echo hi`, shows it done with the result (390×844 screenshot)', async () => {
+    await runsEcho('ws', process.env.WEB_SCREENSHOT ?? join(root, 'screenshot.png'))
+  })
+
+  test('the same over WebRTC-direct (loopback ICE, no ICE servers)', async () => {
+    await runsEcho('webrtc')
+  })
+
+  test('offline: two tasks added offline survive closing the page, then sync and run when back online; a notification is raised', async () => {
+    const context = await chromium.context({ ...MOBILE, permissions: ['notifications'] })
+    try {
+      await context.addInitScript(() => {
+        const seen: string[] = []
+        ;(globalThis as unknown as { seenNotifications: string[] }).seenNotifications = seen
+        class Recorded { static permission = 'granted'; static requestPermission = async () => 'granted'; constructor (title: string) { seen.push(title) } }
+        ;(globalThis as unknown as { Notification: unknown }).Notification = Recorded
+      })
+      let page = await pairedPage(context, 'ws')
+      const url = page.url()
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready.then(() => true), null, { timeout: 15_000 })
+      await page.evaluate(async () => { await navigator.serviceWorker.ready })
+      await page.reload() // controlled by the service worker from now on
+      await page.waitForSelector('body[data-ready="1"]')
+      desktop.child.kill('SIGSTOP') // the desktop is unreachable as far as the page is concerned
+      await context.setOffline(true)
+      await addTask(page, '$ echo offline-one')
+      await addTask(page, '$ echo offline-two')
+      await page.locator('.task', { hasText: 'offline-two' }).waitFor()
+      await page.close()
+      page = await context.newPage()
+      await page.goto(url)
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 })
+      assert.is(await page.locator('.task[data-status="queued"]', { hasText: 'offline-' }).count(), 2)
+      // The page is in the background when the results come back.
+      await page.evaluate(() => {
+        Object.defineProperty(document, 'hidden', { value: true, configurable: true })
+        document.dispatchEvent(new Event('visibilitychange'))
+      })
+      desktop.child.kill('SIGCONT')
+      await context.setOffline(false)
+      for (const text of ['offline-one', 'offline-two']) {
+        await page.locator('.task[data-status="done"]', { hasText: text }).locator('.result', { hasText: text }).waitFor({ timeout: 45_000 })
+      }
+      const notes = await page.evaluate(() => (globalThis as unknown as { seenNotifications: string[] }).seenNotifications)
+      assert.ok(notes.some(n => n.includes('done') && n.includes('offline-')), `notifications: ${JSON.stringify(notes)}`)
+    } finally {
+      desktop.child.kill('SIGCONT')
+      await context.close()
+    }
+  })
+
+  test('a revoked browser device is refused and the page says so', async () => {
+    const context = await chromium.context(MOBILE)
+    try {
+      const page = await pairedPage(context, 'ws')
+      await page.waitForSelector('#conn.on', { timeout: 20_000 })
+      const peer = await page.evaluate(() => document.body.dataset.peer)
+      desktop.send(`revoke ${peer}`)
+      await desktop.next('revoked')
+      await page.reload()
+      await page.waitForSelector('#refusal:not([hidden])', { timeout: 30_000 })
+      assert.match(await page.locator('#refusal').innerText(), /revoked/)
+    } finally {
+      await context.close()
+    }
+  })
+}
+
+test.run()
