@@ -1,0 +1,29 @@
+// Placeholders for the series issue 7 asks for that need code not written yet, so
+// every run reports them (with the reason) instead of silently leaving them out.
+// Replace an entry with the real series (see "ADDING A SERIES" in bench/run.ts).
+
+import { SeriesSkipped } from '../series.ts'
+import type { Series } from '../series.ts'
+
+const WAITING_FOR_CORE = 'not built yet: needs the core sync engine (core/sync, core/net)'
+const WAITING_FOR_PEERS = 'not built yet: needs the task board and the desktop agent (peers/)'
+
+function placeholder (kind: 'latency' | 'metrics', name: string, title: string, reason: string): Series {
+  const fail = async (): Promise<never> => { throw new SeriesSkipped(reason) }
+  return kind === 'latency'
+    ? { kind, name, title, start: fail }
+    : { kind, name, title, run: fail }
+}
+
+export const plannedSeries: Series[] = [
+  placeholder('latency', 'dispatch-tcp/map-30B', 'this project over libp2p TCP, edit round trip, small map write', WAITING_FOR_CORE),
+  placeholder('latency', 'dispatch-tcp/text-1KB', 'this project over libp2p TCP, edit round trip, 1 KB text insert', WAITING_FOR_CORE),
+  placeholder('latency', 'dispatch-ws/map-30B', 'this project over libp2p WebSockets, edit round trip, small map write', WAITING_FOR_CORE),
+  placeholder('latency', 'dispatch-ws/text-1KB', 'this project over libp2p WebSockets, edit round trip, 1 KB text insert', WAITING_FOR_CORE),
+  placeholder('latency', 'task/fsync-on', 'task round trip: phone add (store fsync) -> desktop claims -> phone sees claimed', WAITING_FOR_PEERS),
+  placeholder('latency', 'task/fsync-off', 'task round trip with the store fsync off', WAITING_FOR_PEERS),
+  placeholder('latency', 'connect/cold', 'connection setup: dial -> Noise -> Yamux -> first completed sync, unknown peer', WAITING_FOR_CORE),
+  placeholder('latency', 'connect/known', 'connection setup with a known peer', WAITING_FOR_CORE),
+  placeholder('metrics', 'offline-sync', 'N tasks created offline: dial-to-synced time, bytes on the wire vs JSON, one-by-one replay', WAITING_FOR_CORE),
+  placeholder('metrics', 'scale', 'space with 10k / 100k tasks: cold load, RSS/heap, doc size before/after prune, status-update throughput + p99', WAITING_FOR_PEERS)
+]
