@@ -18,7 +18,7 @@ const nodes: SyncNode[] = []
 
 async function desktop (now?: () => number): Promise<Device & { pairing: PairingService }> {
   let pairing: PairingService | undefined
-  const node = await createSyncNode({ admitStranger: () => pairing?.admitsStranger() ?? false })
+  const node = await createSyncNode({ admitStranger: peerId => pairing?.admitsStranger(peerId) ?? false })
   nodes.push(node)
   const space = await node.openSpace('dispatch', { storage: new MemoryStore() })
   pairing = new PairingService(node, space, { name: 'desk', now })

@@ -178,7 +178,9 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
    * For the node's `admitStranger`: true while some invite's window is open (its lifetime,
    * plus a short grace so a late or second use is told why instead of being dropped).
    */
-  admitsStranger (): boolean {
+  admitsStranger (peerId?: string): boolean {
+    // A revoked device is no stranger: it stays refused at the gate, invite or not.
+    if (peerId !== undefined && this.space.members.isRevoked(peerId)) return false
     const now = this.now()
     for (const held of this.invites.values()) if (now < held.open.expiresAt + PAIR_REFUSAL_GRACE_MS) return true
     return false

@@ -158,7 +158,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     const node = await createSyncNode({
       privateKey,
       listen: options.listen ?? (role === 'desktop' ? desktopListenAddrs() : []),
-      admitStranger: () => pairing?.admitsStranger() ?? false,
+      admitStranger: peerId => pairing?.admitsStranger(peerId) ?? false,
       reconnect: options.reconnect
     })
     const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }) })

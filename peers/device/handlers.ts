@@ -148,7 +148,19 @@ export function waitSynced (device: Device, peer: string, timeoutMs: number): Pr
   const { space } = device
   const name = (): string => space.members.get(peer)?.name ?? peer.slice(-8)
   return new Promise<void>((resolve, reject) => {
-    const done = (): void => { clearTimeout(timer); space.off('synced', onSynced); space.off('refused', onRefused) }
+    const done = (): void => {
+      clearTimeout(timer)
+      space.off('synced', onSynced)
+      space.off('refused', onRefused)
+      device.node.libp2p.removeEventListener('peer:disconnect', onGone)
+    }
+    // A gate closes the connection right after the handshake: the dial "succeeds", then drops.
+    const onGone = (event: CustomEvent<{ toString: () => string }>): void => {
+      if (event.detail.toString() !== peer) return
+      done()
+      reject(new SyncFailedError(`${name()} refused the connection: this device is not paired with it, or was revoked`))
+    }
+    device.node.libp2p.addEventListener('peer:disconnect', onGone)
     const onSynced = (p: string): void => { if (p === peer) { done(); resolve() } }
     const onRefused = (p: string, reason: string): void => {
       if (p !== peer) return

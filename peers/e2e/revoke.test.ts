@@ -1,0 +1,72 @@
+// Revocation through the real CLI: while the phone is online its connection closes within
+// 1 s and its next sync fails clearly; while it is offline, it is refused at the gate on return.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { callControl } from '../home/control.ts'
+import { dispatch, ok, startDesktop, openPair, DispatchProcess } from './cli-process.ts'
+
+const root = await mkdtemp(join(tmpdir(), 'drevoke-'))
+let n = 0
+const home = (): string => join(root, `h${++n}`)
+const running = new Set<DispatchProcess>()
+
+test.after(async () => {
+  await Promise.all(Array.from(running).map(async p => await p.stop()))
+  await rm(root, { recursive: true, force: true })
+})
+
+async function pairPhone (desk: string, name: string): Promise<string> {
+  const phone = home()
+  const pair = await openPair(desk)
+  await ok(phone, ['join', pair.invite, '--yes', '--name', name])
+  await pair.proc.waitFor(l => l.event === 'paired')
+  return phone
+}
+
+test('revoke while the phone is online: closed within 1 s, next sync refused', async () => {
+  const desk = home()
+  const d = await startDesktop(desk, 'desk')
+  running.add(d.proc)
+  const phone = await pairPhone(desk, 'pocket')
+  const follow = new DispatchProcess(phone, ['sync', '--follow', '--json'])
+  running.add(follow)
+  await follow.waitFor(l => l.event === 'synced')
+  const [revoked] = await ok(desk, ['revoke', 'pocket', '--json'])
+  const revokedAt = Date.now()
+  assert.is(revoked.name, 'pocket')
+  const gone = await follow.waitFor(l => l.event === 'disconnected' || l.event === 'refused')
+  const goneAt = follow.times[follow.lines.indexOf(gone)]
+  assert.ok(goneAt - revokedAt < 1000, `closed ${goneAt - revokedAt} ms after revoke returned`)
+  await follow.stop()
+  running.delete(follow)
+  const r = await dispatch(phone, ['sync'])
+  assert.is(r.code, 1)
+  assert.match(r.stderr, /desk refused/)
+  const [list] = await ok(desk, ['devices', '--json'])
+  assert.equal(list.map((x: any) => [x.name, x.revoked, x.online]), [['pocket', true, false]])
+})
+
+test('revoke while the phone is offline: refused at the gate when it comes back', async () => {
+  const desk = home()
+  const d = await startDesktop(desk, 'desk')
+  running.add(d.proc)
+  const phone = await pairPhone(desk, 'pocket')
+  const other = await pairPhone(desk, 'tablet')
+  await ok(desk, ['revoke', 'pocket'])
+  const before = (await callControl(desk, 'status')).refusals
+  const r = await dispatch(phone, ['sync'])
+  assert.is(r.code, 1)
+  assert.match(r.stderr, /desk refused the connection/, r.stderr)
+  const after = (await callControl(desk, 'status')).refusals
+  assert.ok(after.connection > before.connection, 'refused at the connection gate')
+  assert.is(after.sync, 0)
+  // The other phone is unaffected.
+  const [synced] = await ok(other, ['sync', '--json'])
+  assert.is(synced.synced.length, 1)
+})
+
+test.run()
