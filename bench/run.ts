@@ -47,6 +47,7 @@ import type { LatencyRunner, LatencySeries, MetricsSeries, Series, SeriesContext
 import { downsampleCdf, summarize } from './stats.ts'
 import type { LatencySummary } from './stats.ts'
 import { floor } from './series/floor.ts'
+import { dispatchEditSeries } from './series/dispatch.ts'
 import { libp2pEcho } from './series/libp2p-echo.ts'
 import { yWebsocketSeries } from './series/y-websocket.ts'
 import { yWebrtcSeries } from './series/y-webrtc.ts'
@@ -55,6 +56,7 @@ import { plannedSeries } from './series/planned.ts'
 const SERIES: Series[] = [
   floor,
   libp2pEcho,
+  ...dispatchEditSeries,
   ...yWebsocketSeries,
   ...yWebrtcSeries,
   ...plannedSeries
@@ -63,6 +65,7 @@ const SERIES: Series[] = [
 const FULL_SAMPLES = 5000
 const QUICK_SAMPLES = 500
 const DEFAULT_ROUNDS = 10
+const START_CONCURRENCY = 2
 const root = resolve(import.meta.dirname, '..')
 
 const { values: opts } = parseArgs({
@@ -119,23 +122,31 @@ const results = new Map<string, SeriesResult>()
 const running: Running[] = []
 
 try {
-  for (const s of selected) {
-    if (s.kind !== 'latency') continue
-    log(`starting ${s.name}`)
-    try {
-      const runner = await s.start(contextFor(s))
+  // Start (and warm up) a few series at a time: process start-up dominates a quick run, and
+  // nothing measured here is kept. Series keep their registry order for the rounds.
+  const toStart = selected.filter((s): s is LatencySeries => s.kind === 'latency')
+  const startedRunners = new Map<LatencySeries, LatencyRunner>()
+  const queue = [...toStart]
+  await Promise.all(Array.from({ length: START_CONCURRENCY }, async () => {
+    for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
+      log(`starting ${s.name}`)
       try {
+        const runner = await s.start(contextFor(s))
+        startedRunners.set(s, runner)
         await runner.measure(warmup)
       } catch (err) {
-        await runner.stop()
-        throw err
+        await startedRunners.get(s)?.stop()
+        startedRunners.delete(s)
+        results.set(s.name, notRun(s, err))
+        log(`${s.name} ${results.get(s.name)?.status}: ${results.get(s.name)?.reason}`)
       }
-      running.push({ series: s, runner, samples: [], rounds: [], target: Math.min(samples, s.maxSamples ?? samples) })
-    } catch (err) {
-      results.set(s.name, notRun(s, err))
-      log(`${s.name} ${results.get(s.name)?.status}: ${results.get(s.name)?.reason}`)
     }
+  }))
+  for (const s of toStart) {
+    const runner = startedRunners.get(s)
+    if (runner !== undefined) running.push({ series: s, runner, samples: [], rounds: [], target: Math.min(samples, s.maxSamples ?? samples) })
   }
+  log(`${running.length} latency series running, measuring`)
 
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < running.length; k++) {

@@ -16,10 +16,6 @@ function placeholder (kind: 'latency' | 'metrics', name: string, title: string, 
 }
 
 export const plannedSeries: Series[] = [
-  placeholder('latency', 'dispatch-tcp/map-30B', 'this project over libp2p TCP, edit round trip, small map write', WAITING_FOR_CORE),
-  placeholder('latency', 'dispatch-tcp/text-1KB', 'this project over libp2p TCP, edit round trip, 1 KB text insert', WAITING_FOR_CORE),
-  placeholder('latency', 'dispatch-ws/map-30B', 'this project over libp2p WebSockets, edit round trip, small map write', WAITING_FOR_CORE),
-  placeholder('latency', 'dispatch-ws/text-1KB', 'this project over libp2p WebSockets, edit round trip, 1 KB text insert', WAITING_FOR_CORE),
   placeholder('latency', 'task/fsync-on', 'task round trip: phone add (store fsync) -> desktop claims -> phone sees claimed', WAITING_FOR_PEERS),
   placeholder('latency', 'task/fsync-off', 'task round trip with the store fsync off', WAITING_FOR_PEERS),
   placeholder('latency', 'connect/cold', 'connection setup: dial -> Noise -> Yamux -> first completed sync, unknown peer', WAITING_FOR_CORE),
