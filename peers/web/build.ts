@@ -23,8 +23,10 @@ export async function buildWeb (outDir = DIST_DIR, options: { minify?: boolean }
     sourcemap: 'linked',
     legalComments: 'none',
     logLevel: 'warning',
-    // Loaded lazily by core only in Node (mDNS, the address book file); never in a browser.
-    external: ['node:*', '@libp2p/mdns'],
+    // Node modules core loads lazily, only in Node (the address book file); never in a browser.
+    external: ['node:*'],
+    // mDNS needs node:dgram: a stub keeps the bundle loadable whether core imports it eagerly or lazily.
+    alias: { '@libp2p/mdns': join(WEB_DIR, 'no-mdns.ts') },
     define: { 'process.env.NODE_ENV': '"production"' }
   })
   await cp(join(WEB_DIR, 'static'), outDir, { recursive: true })
