@@ -12,7 +12,7 @@ import { join, relative } from 'node:path'
 const root = join(import.meta.dirname, '..')
 const filters = process.argv.slice(2)
 const jobs = Number(process.env.TEST_JOBS ?? 2)
-const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 600_000)
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 300_000)
 
 function findTests (dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
