@@ -5,13 +5,14 @@ import { ObservableV2 } from 'lib0/observable'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
+import type { Connection, PeerInfo, PrivateKey, Stream } from '@libp2p/interface'
 import { HELLO_TIMEOUT_MS, SYNC_PROTOCOL } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
 import type { DispatchLibp2p, Libp2pNodeOptions } from './net/libp2p.ts'
 import { StreamChannel } from './net/stream-channel.ts'
 import { decodeHello, encodeHello } from './net/hello.ts'
 import { backoffDelay } from './net/reconnect.ts'
+import { AddressBook, directFirst } from './net/address-book.ts'
 import { unrefTimer } from './sync/timers.ts'
 import { openSpace } from './space.ts'
 import type { Space, SpaceOptions } from './space.ts'
@@ -47,6 +48,12 @@ export interface SyncNodeOptions {
   reconnect?: { minMs?: number, maxMs?: number }
   /** libp2p transports instead of the Node set (a browser passes WebSockets and WebRTC-direct). */
   transports?: Libp2pNodeOptions['transports']
+  /** Circuit relays (multiaddrs ending in `/p2p/<relayId>`) to hold a slot on, so peers elsewhere can reach us. */
+  relays?: string[]
+  /** mDNS on the LAN: members it finds are dialled; strangers are still refused at the gate. Off by default. */
+  mdns?: Libp2pNodeOptions['mdns']
+  /** JSON file keeping members' last known addresses across restarts; in memory when omitted. */
+  addressBook?: string
 }
 
 interface KnownPeer {
@@ -71,10 +78,13 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   private libp2pNode: DispatchLibp2p | null = null
   private readonly options: SyncNodeOptions
   private readonly known = new Map<string, KnownPeer>()
+  /** Members' last known addresses, persisted: `openSpace` reconnects to the ones it admits. */
+  readonly addressBook: AddressBook
 
   constructor (options: SyncNodeOptions = {}) {
     super()
     this.options = options
+    this.addressBook = new AddressBook(options.addressBook)
   }
 
   get libp2p (): DispatchLibp2p {
@@ -92,7 +102,10 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   }
 
   async start (): Promise<void> {
+    await this.addressBook.load()
     this.libp2pNode = await createLibp2pNode({
+      relays: this.options.relays,
+      mdns: this.options.mdns,
       privateKey: this.options.privateKey,
       listen: this.options.listen ?? loopbackListenAddrs(),
       transports: this.options.transports,
@@ -114,6 +127,8 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     })
     this.libp2p.addEventListener('connection:open', this.onConnectionOpen)
     this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.libp2p.addEventListener('peer:discovery', this.onPeerDiscovery)
+    this.libp2p.addEventListener('peer:identify', this.onPeerIdentify)
   }
 
   /** Is `peerId` a member of an open space, or admitted as a stranger for pairing? */
@@ -133,6 +148,9 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
       const peer = connection.remotePeer.toString()
       if (space.allows(peer)) void this.openSync(space, peer)
     }
+    for (const [peer, addrs] of this.addressBook.entries()) {
+      if (space.allows(peer) && !this.known.has(peer) && addrs.length > 0) this.connectInBackground(addrs)
+    }
     return space
   }
 
@@ -146,11 +164,27 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     const peerId = addrs[0]?.getComponents().findLast(c => c.name === 'p2p')?.value
     if (peerId === undefined) throw new TypeError('a multiaddr to connect to must end in /p2p/<peerId>')
     const known = this.known.get(peerId) ?? { addrs: [], attempt: 0, timer: null }
-    known.addrs = dedupeAddrs([...addrs, ...known.addrs])
+    known.addrs = directFirst(dedupeAddrs([...addrs, ...known.addrs]))
     this.known.set(peerId, known)
+    if (this.isMember(peerId)) this.addressBook.remember(peerId, known.addrs.map(a => a.toString()))
     await this.libp2p.dial(known.addrs)
     known.attempt = 0
     return peerId
+  }
+
+  /** `connect`, and when the first dial fails keep trying with backoff instead of throwing. */
+  connectInBackground (addr: string | Multiaddr | Array<string | Multiaddr>): void {
+    this.connect(addr).catch(() => {
+      const first = (Array.isArray(addr) ? addr : [addr])[0]?.toString() ?? ''
+      const peer = first.split('/p2p/').at(-1)
+      if (peer !== undefined && this.known.has(peer)) this.scheduleReconnect(peer)
+    })
+  }
+
+  /** Is `peerId` a member of an open space (not merely a stranger admitted for pairing)? */
+  isMember (peerId: string): boolean {
+    for (const space of this.spaces.values()) if (space.allows(peerId)) return true
+    return false
   }
 
   /** Stop reconnecting to `peerId` and close its connections. */
@@ -179,6 +213,9 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     this.known.clear()
     this.libp2pNode?.removeEventListener('connection:open', this.onConnectionOpen)
     this.libp2pNode?.removeEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.libp2pNode?.removeEventListener('peer:discovery', this.onPeerDiscovery)
+    this.libp2pNode?.removeEventListener('peer:identify', this.onPeerIdentify)
+    await this.addressBook.flush()
     await Promise.all(Array.from(this.spaces.values()).map(async s => await s.close()))
     this.spaces.clear()
     await this.libp2pNode?.stop()
@@ -190,9 +227,11 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     for (const peer of space.connectedPeers()) {
       if (!space.allows(peer)) space.disconnect(peer, space.members.isRevoked(peer) ? 'refused: device revoked' : 'refused: not a member')
     }
+    const relays = this.relaysInUse()
     for (const connection of this.libp2pNode?.getConnections() ?? []) {
       const peer = connection.remotePeer.toString()
-      if (!this.admits(peer)) {
+      // A relay is not a member, but closing our connection to it would cut every circuit through it.
+      if (!this.admits(peer) && !relays.has(peer)) {
         const known = this.known.get(peer)
         if (known?.timer != null) clearTimeout(known.timer)
         this.known.delete(peer)
@@ -200,6 +239,17 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
         unrefTimer(setTimeout(() => { connection.close().catch(() => connection.abort(new Error('revoked'))) }, 50))
       }
     }
+  }
+
+  /** Relays we hold a slot on or reach members through. */
+  private relaysInUse (): Set<string> {
+    const ids = new Set<string>()
+    for (const r of this.options.relays ?? []) { const id = r.split('/p2p/').at(-1); if (id !== undefined) ids.add(id) }
+    for (const c of this.libp2pNode?.getConnections() ?? []) {
+      const addr = c.remoteAddr.toString()
+      if (addr.includes('/p2p-circuit')) { const id = addr.split('/p2p-circuit')[0].split('/p2p/').at(-1); if (id !== undefined) ids.add(id) }
+    }
+    return ids
   }
 
   /**
@@ -216,6 +266,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
 
   private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
     const connection = event.detail
+    if (!isRelayed(connection)) void this.dropRelayed(connection.remotePeer.toString())
     // The side that dialed opens the sync streams; `openSpace` covers spaces opened later.
     if (connection.direction !== 'outbound') return
     const peer = connection.remotePeer.toString()
@@ -229,6 +280,49 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   private readonly onPeerDisconnect = (event: CustomEvent<{ toString: () => string }>): void => {
     const peer = event.detail.toString()
     if (this.known.has(peer) && !this.stopped) this.scheduleReconnect(peer)
+  }
+
+  /**
+   * A direct connection to `peer` exists: close the relayed ones (they are metered and
+   * slower) and make sure every shared space syncs over the direct one.
+   */
+  private async dropRelayed (peer: string): Promise<void> {
+    try {
+      const id = peerIdFromString(peer)
+      const relayed = this.libp2p.getConnections(id).filter(isRelayed)
+      if (relayed.length === 0) return
+      await Promise.all(relayed.map(async c => await c.close().catch(() => { c.abort(new Error('a direct connection is preferred')) })))
+      // Sessions that rode on the relayed connection end with it; both sides reopen
+      // over the direct one and the space keeps one of the two channels.
+      await new Promise(resolve => setTimeout(resolve, 100))
+      for (const space of this.spaces.values()) {
+        if (space.allows(peer) && space.session(peer) === undefined && !this.stopped) void this.openSync(space, peer)
+      }
+    } catch {
+      // Stopped meanwhile, or the peer went away: nothing to prefer.
+    }
+  }
+
+  /** mDNS found a peer: a member is remembered and dialled directly; anyone else is ignored. */
+  private readonly onPeerDiscovery = (event: CustomEvent<PeerInfo>): void => {
+    const peer = event.detail.id.toString()
+    if (!this.isMember(peer) || this.stopped) return
+    const addrs = event.detail.multiaddrs.map(a => withPeer(a.toString(), peer))
+    if (addrs.length === 0) return
+    const direct = this.libp2p.getConnections(event.detail.id).some(c => !isRelayed(c))
+    if (!direct) this.connectInBackground(addrs)
+    else this.addressBook.remember(peer, addrs)
+  }
+
+  /** Identify told us where a member listens (LAN and relay addresses): remember them. */
+  private readonly onPeerIdentify = (event: CustomEvent<{ peerId: { toString: () => string }, listenAddrs: Multiaddr[] }>): void => {
+    const peer = event.detail.peerId.toString()
+    if (!this.isMember(peer)) return
+    const addrs = event.detail.listenAddrs.map(a => withPeer(a.toString(), peer))
+    if (addrs.length === 0) return
+    const known = this.known.get(peer)
+    if (known !== undefined) known.addrs = directFirst(dedupeAddrs([...known.addrs, ...addrs.map(a => multiaddr(a))]))
+    this.addressBook.remember(peer, directFirst(addrs))
   }
 
   private scheduleReconnect (peer: string): void {
@@ -282,4 +376,14 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
 function dedupeAddrs (addrs: Multiaddr[]): Multiaddr[] {
   const seen = new Set<string>()
   return addrs.filter(a => { const s = a.toString(); if (seen.has(s)) return false; seen.add(s); return true })
+}
+
+/** A connection through a circuit relay: metered by the relay, and second choice. */
+function isRelayed (connection: Connection): boolean {
+  return connection.limits !== undefined || connection.remoteAddr.toString().includes('/p2p-circuit')
+}
+
+/** `addr` ending in `/p2p/<peer>`. */
+function withPeer (addr: string, peer: string): string {
+  return addr.endsWith(`/p2p/${peer}`) ? addr : `${addr}/p2p/${peer}`
 }

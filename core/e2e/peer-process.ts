@@ -40,8 +40,8 @@ export class PeerProcess {
   }
 
   /** Start a device whose identity and store live in `dir`. */
-  static async spawn (dir: string, space = 'e2e'): Promise<PeerProcess> {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'peer.fixture.ts'), dir, space], {
+  static async spawn (dir: string, space = 'e2e', options: Record<string, unknown> = {}): Promise<PeerProcess> {
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'peer.fixture.ts'), dir, space, JSON.stringify(options)], {
       stdio: ['pipe', 'pipe', 'inherit']
     })
     const peer = new PeerProcess(child)

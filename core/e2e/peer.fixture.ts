@@ -1,20 +1,29 @@
 // A device in its own process, driven by JSON lines on stdin, for the core's
 // multi-process tests. Every command gets one JSON line back on stdout.
 //
-//   node core/e2e/peer.fixture.ts <dir> [space]
+//   node core/e2e/peer.fixture.ts <dir> [space] [options-json]   (options: SyncNodeOptions subset)
 //   -> {"event":"ready","peerId":…,"addrs":[…]}
 //   <- {"id":1,"cmd":"set","key":"k","value":1}   -> {"id":1,"ok":true}
 
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import * as Y from 'yjs'
+import { createHash } from 'node:crypto'
 import { createSyncNode } from '../node.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { FileStore } from '../store/file-store.ts'
 
-const [dir, spaceName = 'e2e'] = process.argv.slice(2)
+const [dir, spaceName = 'e2e', optionsJson = '{}'] = process.argv.slice(2)
+const extra = JSON.parse(optionsJson) as { listen?: string[], relays?: string[], mdns?: boolean | { interval?: number }, addressBook?: boolean }
 const privateKey = await loadOrCreateIdentity(join(dir, 'identity.key'))
-const node = await createSyncNode({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], reconnect: { minMs: 100, maxMs: 1000 } })
+const node = await createSyncNode({
+  privateKey,
+  listen: extra.listen ?? ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
+  reconnect: { minMs: 100, maxMs: 1000 },
+  relays: extra.relays,
+  mdns: extra.mdns,
+  addressBook: extra.addressBook === true ? join(dir, 'peers.json') : undefined
+})
 const space = await node.openSpace(spaceName, { storage: new FileStore({ dir: join(dir, 'store') }), resyncIntervalMs: 1000 })
 const map = space.doc.getMap<unknown>('m')
 const text = space.doc.getText('t')
@@ -49,6 +58,27 @@ const handlers: Record<string, Handler> = {
       await new Promise<void>(resolve => map.observe(function once () { map.unobserve(once); resolve() }))
     }
   },
+  // A blob written in 64 KiB chunks, one transaction each, as an app would store a big output.
+  setBlob: async ({ key, size, seed }) => {
+    const blob = new Uint8Array(size)
+    for (let i = 0; i < size; i++) blob[i] = (i * 31 + seed) & 0xff
+    const chunks = new Y.Array<Uint8Array>()
+    map.set(key, chunks)
+    for (let at = 0; at < size; at += 64 * 1024) chunks.push([blob.subarray(at, at + 64 * 1024)])
+    await space.flush()
+    return createHash('sha256').update(blob).digest('hex')
+  },
+  blobHash: ({ key }) => {
+    const chunks = space.doc.getMap<Y.Array<Uint8Array>>('m').get(key)
+    if (!(chunks instanceof Y.Array)) return null
+    const hash = createHash('sha256')
+    let size = 0
+    for (const c of chunks) { hash.update(c); size += c.byteLength }
+    return { size, sha256: hash.digest('hex') }
+  },
+  connections: () => node.libp2p.getConnections().map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), limited: c.limits !== undefined, direction: c.direction })),
+  addrs: () => node.addrs(),
+  knownAddrs: ({ peer }) => ({ known: node.knownAddrs(peer), book: node.addressBook.get(peer) }),
   peers: () => ({ sessions: space.connectedPeers(), connections: node.connectedPeers(), refusals: node.refusals }),
   stop: async () => { await node.stop(); setImmediate(() => process.exit(0)) }
 }

@@ -13,7 +13,6 @@ import { ping } from '@libp2p/ping'
 import type { Ping } from '@libp2p/ping'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
-import { mdns } from '@libp2p/mdns'
 import type { ConnectionGater, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import { DEFAULT_TCP_PORT, DEFAULT_WS_PORT, MDNS_INTERVAL_MS } from '../constants.ts'
 import { relaySlots } from './relay-slots.ts'
@@ -59,6 +58,8 @@ export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promis
   const webrtc = listen.some(a => a.includes('/webrtc-direct'))
     ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] } })]
     : []
+  // Imported only when wanted: it needs node:dgram, which browsers do not have.
+  const mdns = mdnsOptions !== undefined ? (await import('@libp2p/mdns')).mdns : undefined
   return await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen },
@@ -72,7 +73,7 @@ export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promis
       ping: ping(),
       dcutr: dcutr(),
       relaySlots: relaySlots({ relays: options.relays ?? [] }),
-      ...(mdnsOptions !== undefined ? { mdns: mdns({ interval: mdnsOptions.interval ?? MDNS_INTERVAL_MS }) } : {})
+      ...(mdns !== undefined ? { mdns: mdns({ interval: mdnsOptions?.interval ?? MDNS_INTERVAL_MS }) } : {})
     }
   }) as DispatchLibp2p
 }

@@ -9,7 +9,8 @@ import * as decoding from 'lib0/decoding'
 import { ObservableV2 } from 'lib0/observable'
 import * as syncProtocol from 'y-protocols/sync'
 import * as awarenessProtocol from 'y-protocols/awareness'
-import { PENDING_RESYNC_DELAY_MS, RESYNC_INTERVAL_MS } from '../constants.ts'
+import { PENDING_RESYNC_DELAY_MS, RESYNC_INTERVAL_MS, SYNC_PIECE_BYTES } from '../constants.ts'
+import { splitUpdate } from './split-update.ts'
 import type { MessageChannel } from './channel.ts'
 import { systemTimers } from './timers.ts'
 import type { Timers } from './timers.ts'
@@ -29,6 +30,8 @@ export interface SyncSessionOptions {
   awareness?: awarenessProtocol.Awareness
   /** How often an idle session re-sends sync step 1. */
   resyncIntervalMs?: number
+  /** Largest update sent in one message; bigger ones are split (see `splitUpdate`). */
+  pieceBytes?: number
   /** Timer source; tests pass a virtual clock. */
   timers?: Timers
   /** Who is on the other side, for logs and events. */
@@ -64,6 +67,7 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
 
   private readonly timers: Timers
   private readonly resyncIntervalMs: number
+  private readonly pieceBytes: number
   private readonly onBadMessage: ((error: Error) => void) | undefined
   private resyncTimer: unknown = null
   private pendingTimer: unknown = null
@@ -78,6 +82,7 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
     this.remote = options.remote ?? 'peer'
     this.timers = options.timers ?? systemTimers
     this.resyncIntervalMs = options.resyncIntervalMs ?? RESYNC_INTERVAL_MS
+    this.pieceBytes = options.pieceBytes ?? SYNC_PIECE_BYTES
     this.onBadMessage = options.onBadMessage
     doc.on('update', this.onDocUpdate)
     this.awareness?.on('update', this.onAwarenessUpdate)
@@ -116,10 +121,13 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
     const syncType = decoding.readVarUint(decoder)
     switch (syncType) {
       case syncProtocol.messageYjsSyncStep1: {
-        const encoder = encoding.createEncoder()
-        encoding.writeVarUint(encoder, MESSAGE_SYNC)
-        syncProtocol.readSyncStep1(decoder, encoder, this.doc)
-        this.channel.send(encoding.toUint8Array(encoder))
+        // Step 2 is the diff against the remote's state vector. A large one goes as
+        // bounded updates first, so a connection cut mid-way (a relay's data limit) keeps
+        // what arrived and the next session sends only the rest; step 2 itself comes last.
+        const diff = Y.encodeStateAsUpdate(this.doc, decoding.readVarUint8Array(decoder))
+        const pieces = splitUpdate(diff, this.pieceBytes)
+        for (const piece of pieces.slice(0, -1)) this.sendSync(syncProtocol.messageYjsUpdate, piece)
+        this.sendSync(syncProtocol.messageYjsSyncStep2, pieces.at(-1) ?? diff)
         break
       }
       case syncProtocol.messageYjsSyncStep2:
@@ -176,9 +184,15 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === this || this.closed) return
+    for (const piece of splitUpdate(update, this.pieceBytes)) this.sendSync(syncProtocol.messageYjsUpdate, piece)
+  }
+
+  /** One y-protocols sync message (step 2 or update) carrying `update`. */
+  private sendSync (syncType: number, update: Uint8Array): void {
     const encoder = encoding.createEncoder()
     encoding.writeVarUint(encoder, MESSAGE_SYNC)
-    syncProtocol.writeUpdate(encoder, update)
+    encoding.writeVarUint(encoder, syncType)
+    encoding.writeVarUint8Array(encoder, update)
     this.channel.send(encoding.toUint8Array(encoder))
   }
 
