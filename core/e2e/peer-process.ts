@@ -45,7 +45,7 @@ export class PeerProcess {
       stdio: ['pipe', 'pipe', 'inherit']
     })
     const peer = new PeerProcess(child)
-    const ready = await peer.waitEvent(e => e.event === 'ready', 20_000)
+    const ready = await peer.waitEvent(e => e.event === 'ready', 60_000)
     peer.peerId = ready.peerId as string
     peer.addrs = ready.addrs as string[]
     return peer
