@@ -6,6 +6,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
+/** The identity file exists but does not hold a valid libp2p private key. */
 export class IdentityFileError extends Error {
   name = 'IdentityFileError'
 }

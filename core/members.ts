@@ -15,6 +15,7 @@ export interface Member {
   revokedBy?: string
 }
 
+/** Name of the top-level Y.Map of a space document that holds its members. */
 export const DEVICES_MAP = 'devices'
 
 /** Typed access to a space's `devices` map. */

@@ -17,14 +17,17 @@ import { unrefTimer } from './sync/timers.ts'
 import { openSpace } from './space.ts'
 import type { Space, SpaceOptions } from './space.ts'
 
+/** A peer tried to sync a space it is not a member of. */
 export class NotAMemberError extends Error {
   name = 'NotAMemberError'
 }
 
+/** The node is not started, or was stopped. */
 export class NodeStoppedError extends Error {
   name = 'NodeStoppedError'
 }
 
+/** Events of a `SyncNode` (`node.on(name, listener)`). */
 export interface SyncNodeEvents {
   /** A peer was turned away before any application protocol ran. */
   'gate-refused': (peerId: string, where: 'connection' | 'sync') => void
@@ -34,6 +37,7 @@ export interface SyncNodeEvents {
   'frame-error': (peerId: string, error: Error) => void
 }
 
+/** Options of `createSyncNode`. */
 export interface SyncNodeOptions {
   /** The device identity (see `loadOrCreateIdentity`); a fresh one when omitted. */
   privateKey?: PrivateKey
@@ -69,6 +73,7 @@ export async function createSyncNode (options: SyncNodeOptions = {}): Promise<Sy
   return node
 }
 
+/** A device on the network: one libp2p node, its open spaces, the gate and reconnection. Make one with `createSyncNode`. */
 export class SyncNode extends ObservableV2<SyncNodeEvents> {
   readonly spaces = new Map<string, Space>()
   /** Gate counters, for tests and diagnostics. */

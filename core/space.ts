@@ -11,10 +11,12 @@ import { SyncSession } from './sync/session.ts'
 import type { Timers } from './sync/timers.ts'
 import type { Storage } from './store/storage.ts'
 
+/** A space name that is not 1 to 128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit. */
 export class InvalidSpaceNameError extends Error {
   name = 'InvalidSpaceNameError'
 }
 
+/** Events of a `Space` (`space.on(name, listener)`). */
 export interface SpaceEvents {
   /** A sync session with `peerId` started. */
   'peer-connected': (peerId: string) => void
@@ -32,6 +34,7 @@ export interface SpaceEvents {
   'storage-error': (error: Error) => void
 }
 
+/** Options of `SyncNode.openSpace` / `openSpace`. */
 export interface SpaceOptions {
   /** The document to replicate; a new one by default. */
   doc?: Y.Doc
@@ -71,6 +74,7 @@ export function assertSpaceName (name: string): void {
   }
 }
 
+/** One replicated Y.Doc: durable in its `storage`, with presence (`awareness`), `members`, events, and a sync session per connected member. */
 export class Space extends ObservableV2<SpaceEvents> {
   readonly name: string
   readonly doc: Y.Doc

@@ -14,10 +14,12 @@ const FRAME_PART = 1
 const FRAME_LAST_PART = 2
 const FRAME_CLOSE = 3
 
+/** A peer announced a frame larger than the limit; refused before allocating it. */
 export class FrameTooLargeError extends Error {
   name = 'FrameTooLargeError'
 }
 
+/** A frame whose length prefix or contents cannot be read. */
 export class MalformedFrameError extends Error {
   name = 'MalformedFrameError'
 }

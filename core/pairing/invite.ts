@@ -25,6 +25,7 @@ const CHECKSUM_BYTES = 4
 const P2P_CODE = 421
 const CIRCUIT_CODE = 290
 
+/** A decoded invite: where to dial the desktop, the one-time secret, expiry and name. */
 export interface Invite {
   /** The desktop's peer id (base58btc string, as in `/p2p/<peerId>`). */
   peerId: string
@@ -45,18 +46,22 @@ export interface MintInviteOptions {
   now?: number
 }
 
+/** Text that is not a readable invite (garbage, damaged, another version). */
 export class InvalidInviteError extends Error {
   name = 'InvalidInviteError'
 }
 
+/** An invite without a secret, or a bare multiaddr: it cannot pair anyone. */
 export class InviteMissingSecretError extends Error {
   name = 'InviteMissingSecretError'
 }
 
+/** The invite is past its expiry. */
 export class InviteExpiredError extends Error {
   name = 'InviteExpiredError'
 }
 
+/** Make a fresh invite for the device at `addrs` (each ending in `/p2p/<peerId>`), with a new one-time secret. `PairingService.openInvite` does this for you. */
 export function mintInvite (opts: MintInviteOptions): { invite: Invite, secret: Uint8Array } {
   const now = opts.now ?? Date.now()
   const ttlMs = opts.ttlMs ?? DEFAULT_INVITE_TTL_MS

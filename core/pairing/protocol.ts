@@ -89,8 +89,10 @@ export interface PairingPrompt {
   code: string
 }
 
+/** Asks the person to compare the code and confirm; resolves true to pair. */
 export type ConfirmPairing = (prompt: PairingPrompt) => Promise<boolean> | boolean
 
+/** Options of `PairingService.openInvite`. */
 export interface OpenInviteOptions {
   ttlMs?: number
   /** Addresses to put in the invite; the node's own by default (LAN first, loopback last). */
@@ -99,6 +101,7 @@ export interface OpenInviteOptions {
   confirm?: ConfirmPairing
 }
 
+/** An invite a `PairingService` holds open: its text to show, and `paired`, which resolves with the new member. */
 export interface OpenInvite {
   id: string
   /** The one line to show or encode as a QR. Contains the secret: show it, never log it. */
@@ -110,6 +113,7 @@ export interface OpenInvite {
   cancel (): void
 }
 
+/** Options of `PairingService`. */
 export interface PairingServiceOptions {
   /** This device's name, as shown to phones. */
   name: string
@@ -308,6 +312,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
   }
 }
 
+/** Options of `acceptInvite`. */
 export interface AcceptInviteOptions {
   /** This device's name, shown to the desktop. */
   name: string
@@ -321,6 +326,7 @@ export interface AcceptInviteOptions {
   now?: () => number
 }
 
+/** What `acceptInvite` learnt: the desktop's peer id, name, addresses and the verification code. */
 export interface AcceptedInvite {
   peerId: string
   name: string

@@ -28,6 +28,7 @@ export interface TailDropped {
   reason: TailDropReason
 }
 
+/** Options of `FileStore`. */
 export interface FileStoreOptions {
   /** Directory holding `<space>.log` and `<space>.snapshot`; created if missing. */
   dir: string

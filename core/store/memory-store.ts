@@ -14,6 +14,7 @@ export interface MemorySpace {
 /** The data behind a MemoryStore; hand it to a new MemoryStore to "reopen" the same data. */
 export type MemoryBacking = Map<string, MemorySpace>
 
+/** A `Storage` in memory: nothing survives the process. For tests and throwaway peers. */
 export class MemoryStore implements Storage {
   readonly backing: MemoryBacking
   private closed = false

@@ -20,11 +20,13 @@ export const MESSAGE_SYNC = 0
 export const MESSAGE_AWARENESS = 1
 export const MESSAGE_QUERY_AWARENESS = 3
 
+/** A sync message of a type this version does not know; the message is dropped, the session stays up. */
 export class UnknownMessageTypeError extends Error {
   name = 'UnknownMessageTypeError'
   constructor (type: number) { super(`unknown sync message type ${type}`) }
 }
 
+/** Options of `SyncSession`. */
 export interface SyncSessionOptions {
   /** Presence shared with this peer; omitted for document-only sessions. */
   awareness?: awarenessProtocol.Awareness
