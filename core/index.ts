@@ -4,17 +4,34 @@
  *
  * @example
  * ```ts
- * import * as Y from 'yjs'
- * import { createSyncNode, loadOrCreateIdentity, FileStore } from 'dispatch-p2p'
+ * import { createSyncNode, loadOrCreateIdentity, FileStore, PairingService, acceptInvite } from 'dispatch-p2p'
  *
- * const node = await createSyncNode({ privateKey: await loadOrCreateIdentity('./me/identity.key') })
- * const space = await node.openSpace('notes', { storage: new FileStore({ dir: './me/store' }), allow: [otherPeerId] })
- * space.doc.getText('body').insert(0, 'hello')
- * await space.flush()                       // durable on disk
- * await node.connect(otherDeviceMultiaddr)  // syncs now, and reconnects by itself
- * space.on('synced', peer => console.log('in sync with', peer))
+ * // Device A: open a space, and an invite for a new device (strangers may only pair, only while it is open).
+ * let pairing: PairingService | undefined
+ * const node = await createSyncNode({
+ *   privateKey: await loadOrCreateIdentity('./me/identity.key'),
+ *   admitStranger: () => pairing?.admitsStranger() ?? false
+ * })
+ * const space = await node.openSpace('notes', { storage: new FileStore({ dir: './me/store' }) })
+ * pairing = new PairingService(node, space, { name: 'desk' })
+ * await pairing.start()
+ * const invite = pairing.openInvite()          // show invite.text (one line, or a QR)
+ * space.doc.getText('body').insert(0, 'hello')  // any Yjs type; syncs to every member
+ * await space.flush()                           // durable on disk
+ * console.log('paired with', (await invite.paired).name)
+ *
+ * // Device B: accept the invite into its own space; from then on the two sync and reconnect.
+ * const desk = await acceptInvite(nodeB, spaceB, inviteText, { name: 'laptop' })
+ * await nodeB.connect(desk.addrs)
+ *
+ * space.members.list()                          // who belongs, revoked ones included
+ * space.members.revoke(peerId, node.peerId)     // spreads to every member; the gate refuses it at once
  * await node.stop()
  * ```
+ *
+ * Storage is pluggable (`Storage`): `FileStore` (Node), `MemoryStore`, and `LevelStore`
+ * (y-leveldb's layout, native LevelDB) from `dispatch-p2p/leveldb`, kept out of this entry
+ * so that bundles never load a native module.
  *
  * @packageDocumentation
  */
