@@ -428,10 +428,14 @@ function cleanName (name: string): string {
   return clean === '' ? 'unnamed device' : clean
 }
 
-/** LAN addresses first, loopback last; at most what an invite carries. */
+/** LAN addresses first, loopback next, relay (`/p2p-circuit`) last; at most what an invite carries. */
 export function inviteAddrs (addrs: string[]): string[] {
   const loopback = (a: string): boolean => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
-  return [...addrs.filter(a => !loopback(a)), ...addrs.filter(loopback)].slice(0, 8)
+  // Relay addresses come after the direct ones, and always keep a place in the invite.
+  const relayed = (a: string): boolean => a.includes('/p2p-circuit')
+  const direct = addrs.filter(a => !relayed(a))
+  const circuits = addrs.filter(relayed).slice(0, 3)
+  return [...direct.filter(a => !loopback(a)), ...direct.filter(loopback)].slice(0, 8 - circuits.length).concat(circuits)
 }
 
 async function withTimeout<T> (promise: Promise<T>, ms: number, fallback: T): Promise<T> {

@@ -7,5 +7,6 @@ import { join } from './join.ts'
 import { devices } from './devices.ts'
 import { revoke } from './revoke.ts'
 import { sync } from './sync.ts'
+import { relay } from './relay.ts'
 
-export const verbs: Verb[] = [desktop, pair, join, devices, revoke, sync]
+export const verbs: Verb[] = [desktop, pair, join, devices, revoke, sync, relay]
