@@ -15,6 +15,8 @@ export interface DeviceConfig {
   name?: string
   role?: DeviceRole
   peers?: Record<string, KnownPeer>
+  /** Circuit relays this device holds a slot on (`dispatch desktop --relay`). */
+  relays?: string[]
   [other: string]: unknown
 }
 

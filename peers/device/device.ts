@@ -34,6 +34,10 @@ export interface OpenDeviceOptions {
   /** Dial every known member on start (default true). */
   connect?: boolean
   reconnect?: { minMs?: number, maxMs?: number }
+  /** Circuit relays to hold a slot on; added to config.json's `relays` and kept there. */
+  relays?: string[]
+  /** mDNS on the LAN so members find each other's new addresses (default on; DISPATCH_MDNS=0 turns it off). */
+  mdns?: boolean
 }
 
 export interface DeviceEntry extends Member {
@@ -153,13 +157,17 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     if ((options.role !== undefined || options.name !== undefined) && (config.role !== role || config.name !== name)) {
       await updateConfig(layout.config, c => { c.role = role; c.name = name })
     }
+    const relays = Array.from(new Set([...(config.relays ?? []), ...(options.relays ?? [])]))
+    if (relays.length !== (config.relays ?? []).length) await updateConfig(layout.config, c => { c.relays = relays })
     const privateKey = await loadOrCreateIdentity(layout.identityKey)
     let pairing: PairingService | undefined
     const node = await createSyncNode({
       privateKey,
       listen: options.listen ?? (role === 'desktop' ? desktopListenAddrs() : []),
       admitStranger: peerId => pairing?.admitsStranger(peerId) ?? false,
-      reconnect: options.reconnect
+      reconnect: options.reconnect,
+      relays,
+      mdns: options.mdns ?? process.env.DISPATCH_MDNS !== '0'
     })
     const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }) })
     pairing = new PairingService(node, space, { name })

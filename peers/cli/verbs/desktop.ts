@@ -18,11 +18,12 @@ async function startAgent (_device: Device, _ctx: VerbContext): Promise<() => Pr
 
 export const desktop: Verb = {
   name: 'desktop',
-  usage: '[--name N] [--listen MULTIADDR]...',
+  usage: '[--name N] [--listen MULTIADDR]... [--relay MULTIADDR]...',
   summary: 'run this device as a desktop: stay online, sync with paired devices',
   options: {
     name: { type: 'string' },
-    listen: { type: 'string', multiple: true }
+    listen: { type: 'string', multiple: true },
+    relay: { type: 'string', multiple: true }
   },
   async run (ctx) {
     const lock = await lockHome(ctx.home)
@@ -31,7 +32,8 @@ export const desktop: Verb = {
       lock,
       role: 'desktop',
       name: ctx.values.name as string | undefined,
-      listen: ctx.values.listen as string[] | undefined
+      listen: ctx.values.listen as string[] | undefined,
+      relays: ctx.values.relay as string[] | undefined
     })
     let server: Awaited<ReturnType<typeof serveControl>> | null = null
     let stopAgent: (() => Promise<void>) | null = null
