@@ -4,6 +4,7 @@
 import type { LatencyResult } from './report.ts'
 
 const PALETTE = ['#222222', '#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22']
+const DASHES = ['none', '6 3', '2 2', '8 3 2 3']
 const WIDTH = 1140
 const PANEL_W = 470
 const PANEL_H = 330
@@ -20,6 +21,11 @@ interface Panel {
 
 export function renderChart (series: LatencyResult[], title: string): string {
   const drawn = series.filter(s => s.cdf !== undefined && s.cdf.length > 0)
+  // One colour per group (`y-websocket/...`), a different dash per variant, so payloads pair up visually.
+  const groups = [...new Set(drawn.map(s => s.name.split('/')[0]))]
+  const variants = [...new Set(drawn.map(s => s.name.split('/')[1]).filter(v => v !== undefined))]
+  const colour = (s: LatencyResult): string => PALETTE[groups.indexOf(s.name.split('/')[0]) % PALETTE.length]
+  const dash = (s: LatencyResult): string => DASHES[Math.max(0, variants.indexOf(s.name.split('/')[1] ?? '')) % DASHES.length]
   const all = drawn.flatMap(s => (s.cdf ?? []).map(p => p[0])).filter(x => x > 0)
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...all, 10))))
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...all, 100))))
@@ -65,9 +71,9 @@ export function renderChart (series: LatencyResult[], title: string): string {
     }
     out.push(`<text x="${x0 + PANEL_W / 2}" y="${TOP + PANEL_H + 32}" text-anchor="middle">round trip (log scale)</text>`)
     out.push(`<text x="${x0 + PANEL_W / 2}" y="${TOP - 6}" text-anchor="middle">${panel.label}</text>`)
-    drawn.forEach((s, i) => {
+    drawn.forEach(s => {
       const points = (s.cdf ?? []).map(([us, q]) => `${xOf(x0, us).toFixed(1)},${panel.y(q).toFixed(1)}`)
-      out.push(`<polyline fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="${s.name === 'floor' ? 2.5 : 1.6}" points="${points.join(' ')}"/>`)
+      out.push(`<polyline fill="none" stroke="${colour(s)}" stroke-dasharray="${dash(s)}" stroke-width="${s.name === 'floor' ? 2.5 : 1.6}" points="${points.join(' ')}"/>`)
     })
   }
   drawn.forEach((s, i) => {
@@ -75,7 +81,7 @@ export function renderChart (series: LatencyResult[], title: string): string {
     const y = TOP + PANEL_H + 55 + Math.floor(i / 2) * 18
     const p = s.summary
     const figures = p === undefined ? '' : ` — p50 ${Math.round(p.p50)} µs, p99 ${Math.round(p.p99)} µs`
-    out.push(`<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="3"/>`)
+    out.push(`<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${colour(s)}" stroke-dasharray="${dash(s)}" stroke-width="3"/>`)
     out.push(`<text x="${x + 30}" y="${y}" dominant-baseline="middle">${esc(s.name)}${esc(figures)}</text>`)
   })
   notRunLines.forEach((line, i) => {

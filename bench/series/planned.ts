@@ -5,8 +5,8 @@
 import { SeriesSkipped } from '../series.ts'
 import type { Series } from '../series.ts'
 
-const WAITING_FOR_CORE = 'not built yet: needs the core sync engine (core/sync, core/net)'
-const WAITING_FOR_PEERS = 'not built yet: needs the task board and the desktop agent (peers/)'
+const WAITING_FOR_CORE = 'not written yet: needs a bench fixture on the sync engine (core/index.ts), like bench/fixtures/dispatch-peer.ts'
+const WAITING_FOR_PEERS = 'not written yet: needs a bench fixture driving the task board and the desktop agent (peers/)'
 
 function placeholder (kind: 'latency' | 'metrics', name: string, title: string, reason: string): Series {
   const fail = async (): Promise<never> => { throw new SeriesSkipped(reason) }
