@@ -25,7 +25,8 @@
 //      so every provider is measured with the same payloads and the same answer.
 //   2. Write bench/series/<name>.ts exporting a `LatencySeries` ({ kind: 'latency', name, title,
 //      start(ctx) -> { info, measure(count), stop() } }) that spawns the fixtures with
-//      `spawnFixture` (bench/y-websocket.ts is a complete three-process example), or a
+//      `spawnFixture` (bench/series/dispatch.ts drives two core peers; bench/series/y-websocket.ts
+//      a relay and two clients; bench/series/y-webrtc.ts a whole group inside `unshare -n`), or a
 //      `MetricsSeries` ({ kind: 'metrics', name, title, run(ctx) -> { info, rows } }) for
 //      non-latency figures: each row is a workload (`N=1000`, `100,000 tasks`) with named metrics
 //      `{ value, unit }` in ms / µs / B / MB / updates/s (see the examples in bench/series.ts).
