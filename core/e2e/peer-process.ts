@@ -40,8 +40,11 @@ export class PeerProcess {
   }
 
   /** Start a device whose identity and store live in `dir`. */
-  static async spawn (dir: string, space = 'e2e', options: Record<string, unknown> = {}): Promise<PeerProcess> {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'peer.fixture.ts'), dir, space, JSON.stringify(options)], {
+  static async spawn (dir: string, space = 'e2e', options: Record<string, unknown> = {}, prefix: string[] = []): Promise<PeerProcess> {
+    // `prefix` runs the device through another command first, e.g. `ip netns exec NS`.
+    const argv = [process.execPath, join(import.meta.dirname, 'peer.fixture.ts'), dir, space, JSON.stringify(options)]
+    const [command, ...args] = [...prefix, ...argv]
+    const child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'inherit']
     })
     const peer = new PeerProcess(child)

@@ -18,8 +18,9 @@ export class RelayProcess {
   }
 
   /** Start a relay whose identity is kept in `keyFile` (same file, same peer id across restarts). */
-  static async spawn (keyFile: string, options: { listen?: string[], limits?: RelayLimits } = {}): Promise<RelayProcess> {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'relay.fixture.ts'), keyFile, JSON.stringify(options)], {
+  static async spawn (keyFile: string, options: { listen?: string[], limits?: RelayLimits } = {}, prefix: string[] = []): Promise<RelayProcess> {
+    const [command, ...args] = [...prefix, process.execPath, join(import.meta.dirname, 'relay.fixture.ts'), keyFile, JSON.stringify(options)]
+    const child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'inherit']
     })
     const relay = new RelayProcess(child)
