@@ -8,6 +8,7 @@ import { homeLayout } from '../home/layout.ts'
 import type { HomeLayout } from '../home/layout.ts'
 import type { HomeLock } from '../home/lock.ts'
 import { readConfig, updateConfig } from './config.ts'
+import { presenceOf, publishPresence } from './presence.ts'
 import type { DeviceConfig, DeviceRole } from './config.ts'
 
 /** Every device of a user shares this one space: a phone paired with two desktops joins them. */
@@ -43,6 +44,8 @@ export interface OpenDeviceOptions {
 export interface DeviceEntry extends Member {
   online: boolean
   revoked: boolean
+  /** What a desktop reports running (presence), when online. */
+  running?: Array<{ id: string, text: string }>
 }
 
 export class Device {
@@ -70,12 +73,18 @@ export class Device {
     return this.node.peerId
   }
 
-  /** Every other device in the space, revoked ones included, with online state. */
+  /** Every other device in the space, revoked ones included, with online state (connected, or present through another member). */
   devices (): DeviceEntry[] {
-    const online = new Set([...this.space.connectedPeers(), ...this.node.connectedPeers()])
+    const presence = presenceOf(this.space)
+    const online = new Set([...this.space.connectedPeers(), ...this.node.connectedPeers(), ...presence.keys()])
     return this.space.members.list()
       .filter(m => m.peerId !== this.peerId)
-      .map(m => ({ ...m, revoked: m.revokedAt !== undefined, online: m.revokedAt === undefined && online.has(m.peerId) }))
+      .map(m => {
+        const entry: DeviceEntry = { ...m, revoked: m.revokedAt !== undefined, online: m.revokedAt === undefined && online.has(m.peerId) }
+        const running = presence.get(m.peerId)?.running
+        if (entry.online && running !== undefined) entry.running = running
+        return entry
+      })
   }
 
   /** A device by exact name (case-insensitive) or peer id prefix. */
@@ -177,6 +186,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
       space.members.add({ peerId: node.peerId, name, role, pairedAt: Date.now(), pairedBy: node.peerId })
     }
     const device = new Device(layout, options.lock, node, space, pairing, name, role)
+    publishPresence(space, { peerId: node.peerId, name, role })
     // Members' listen addresses, learnt on every connection, are where we dial them next time.
     node.libp2p.addEventListener('peer:identify', event => {
       const peer = event.detail.peerId.toString()

@@ -1,10 +1,12 @@
-// What a device does for the verbs: pair, join, confirm, devices, revoke, sync, status.
+// What a device does for the verbs: pair, join, confirm, devices, revoke, sync, status (and the
+// task verbs, from task-handlers.ts).
 // The same handlers serve the control socket (a holder runs) and a verb that opened the home.
 
 import { acceptInvite, decodeInvite } from '../../core/index.ts'
 import type { PairingPrompt } from '../../core/index.ts'
 import type { ControlHandlers } from '../home/control.ts'
 import type { Device } from './device.ts'
+import { taskHandlers } from './task-handlers.ts'
 
 export class SyncFailedError extends Error {
   name = 'SyncFailedError'
@@ -31,6 +33,8 @@ export function deviceHandlers (device: Device): ControlHandlers {
   }
 
   return {
+    ...taskHandlers(device),
+
     status: async () => ({
       peerId: device.peerId,
       name: device.name,

@@ -1,31 +1,59 @@
 // `dispatch desktop`: run this home's device as a desktop: hold the home, listen, keep
-// members in sync, answer the other verbs on the control socket, until interrupted.
+// members in sync, run the tasks addressed to it, answer the other verbs, until interrupted.
 
 import { lockHome } from '../../home/lock.ts'
 import { serveControl } from '../../home/control.ts'
 import { openDevice } from '../../device/device.ts'
 import type { Device } from '../../device/device.ts'
 import { deviceHandlers } from '../../device/handlers.ts'
+import { startDesktopAgent } from '../../device/desktop-agent.ts'
+import type { ExecutorMode } from '../../agent/executor.ts'
+import { UsageError } from '../verb.ts'
 import type { Verb, VerbContext } from '../verb.ts'
 
-/**
- * Hook for the desktop agent (claim + execute tasks): started once the device is up,
- * its returned function stops it. Nothing runs tasks yet.
- */
-async function startAgent (_device: Device, _ctx: VerbContext): Promise<() => Promise<void>> {
-  return async () => {}
+/** The desktop agent (claim + execute tasks) on the opened device; the returned function stops it. */
+async function startAgent (device: Device, ctx: VerbContext, executor: ExecutorMode, concurrency: number | undefined): Promise<{ stop: () => Promise<void>, notices: string[] }> {
+  const v = ctx.values
+  const flags = {
+    ...(v.allow !== undefined ? { readWrite: v.allow as string[] } : {}),
+    ...(v['allow-read'] !== undefined ? { readOnly: v['allow-read'] as string[] } : {}),
+    ...(v.terminal === true ? { terminal: true } : {}),
+    ...(v.network === true ? { network: true } : {})
+  }
+  const running = await startDesktopAgent(device, {
+    flags,
+    executor,
+    concurrency,
+    env: ctx.env,
+    log: line => ctx.note(`dispatch: ${line}`),
+    onTask: event => {
+      if (ctx.json) ctx.printJson(event)
+      else ctx.note(event.event === 'task-start' ? `running ${event.id}` : `finished ${event.id}: ${event.status}`)
+    }
+  })
+  return { stop: running.stop, notices: running.notices }
 }
 
 export const desktop: Verb = {
   name: 'desktop',
-  usage: '[--name N] [--listen MULTIADDR]... [--relay MULTIADDR]...',
-  summary: 'run this device as a desktop: stay online, sync with paired devices',
+  usage: '[--name N] [--listen MULTIADDR]... [--allow DIR]... [--allow-read DIR]... [--terminal] [--network] [--executor auto|claude|shell] [--concurrency N] [--relay MULTIADDR]...',
+  summary: 'run this device as a desktop: stay online, sync, run the tasks addressed to it',
   options: {
     name: { type: 'string' },
     listen: { type: 'string', multiple: true },
-    relay: { type: 'string', multiple: true }
+    relay: { type: 'string', multiple: true },
+    allow: { type: 'string', multiple: true },
+    'allow-read': { type: 'string', multiple: true },
+    terminal: { type: 'boolean' },
+    network: { type: 'boolean' },
+    executor: { type: 'string' },
+    concurrency: { type: 'string' }
   },
   async run (ctx) {
+    const executor = (ctx.values.executor ?? 'auto') as ExecutorMode
+    if (!['auto', 'claude', 'shell'].includes(executor)) throw new UsageError('--executor takes auto, claude or shell')
+    const concurrency = ctx.values.concurrency === undefined ? undefined : Number(ctx.values.concurrency)
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency takes a whole number of at least 1')
     const lock = await lockHome(ctx.home)
     const device = await openDevice({
       home: ctx.home,
@@ -39,10 +67,16 @@ export const desktop: Verb = {
     let stopAgent: (() => Promise<void>) | null = null
     try {
       server = await serveControl(ctx.home, deviceHandlers(device))
-      stopAgent = await startAgent(device, ctx)
       const ready = { event: 'ready', peerId: device.peerId, name: device.name, addrs: device.node.addrs() }
       if (ctx.json) ctx.printJson(ready)
       else ctx.print(`desktop "${device.name}" ready (${device.peerId})\n${ready.addrs.map(a => `  ${a}`).join('\n')}`)
+      // After the ready line (the first line of --json), so task events never precede it.
+      const agent = await startAgent(device, ctx, executor, concurrency)
+      stopAgent = agent.stop
+      for (const line of agent.notices) {
+        if (ctx.json) ctx.printJson({ event: 'notice', message: line })
+        else ctx.note(line)
+      }
       if (!ctx.json) {
         device.space.on('peer-connected', peer => ctx.note(`connected: ${device.space.members.get(peer)?.name ?? peer}`))
         device.space.on('peer-disconnected', peer => ctx.note(`disconnected: ${device.space.members.get(peer)?.name ?? peer}`))

@@ -8,5 +8,11 @@ import { devices } from './devices.ts'
 import { revoke } from './revoke.ts'
 import { sync } from './sync.ts'
 import { relay } from './relay.ts'
+import { add } from './add.ts'
+import { tasks } from './tasks.ts'
+import { show } from './show.ts'
+import { watch } from './watch.ts'
+import { cancel } from './cancel.ts'
+import { prune } from './prune.ts'
 
-export const verbs: Verb[] = [desktop, pair, join, devices, revoke, sync, relay]
+export const verbs: Verb[] = [desktop, pair, join, add, tasks, show, watch, sync, cancel, devices, revoke, prune, relay]

@@ -1,0 +1,99 @@
+// The agent of `dispatch desktop`: grants from the home merged with flags, the Agent on the
+// device's space and board, and presence (online, what runs, what it holds queued).
+
+import { Agent, DEFAULT_CONCURRENCY } from '../agent/agent.ts'
+import { loadGrants, saveGrants } from '../agent/permissions.ts'
+import type { Grants } from '../agent/permissions.ts'
+import type { ExecutorMode } from '../agent/executor.ts'
+import { DEFAULT_MODEL } from '../agent/claude-executor.ts'
+import { isFinal } from '../tasks/task-rules.ts'
+import type { Device } from './device.ts'
+import { deviceTasks } from './task-handlers.ts'
+import { publishPresence, MAX_ADVERTISED_QUEUED } from './presence.ts'
+
+export interface DesktopAgentOptions {
+  /** Grants given on the command line; saved into the home's grants when any is given. */
+  flags: Partial<Grants>
+  executor: ExecutorMode
+  concurrency?: number
+  env: NodeJS.ProcessEnv
+  /** Notices for the person at the desktop. */
+  log: (line: string) => void
+  onTask?: (event: { event: 'task-start' | 'task-end', id: string, status?: string }) => void
+}
+
+export interface DesktopAgent {
+  agent: Agent
+  grants: Grants
+  /** One-line notices said at start-up: what runs, what needs a key or a grant. */
+  notices: string[]
+  stop: () => Promise<void>
+}
+
+export async function startDesktopAgent (device: Device, opts: DesktopAgentOptions): Promise<DesktopAgent> {
+  const home = device.layout.dir
+  const grants = await loadGrants(home, opts.flags)
+  const flagged = opts.flags.readWrite !== undefined || opts.flags.readOnly !== undefined || opts.flags.terminal !== undefined || opts.flags.network !== undefined
+  if (flagged) await saveGrants(home, grants)
+  const { board } = deviceTasks(device)
+  const agent = new Agent({
+    doc: device.space.doc,
+    deviceId: device.peerId,
+    grants,
+    home,
+    board,
+    executor: opts.executor,
+    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+    env: opts.env,
+    log: opts.log
+  })
+
+  let scheduled = false
+  const publish = (): void => {
+    if (scheduled) return
+    scheduled = true
+    queueMicrotask(() => {
+      scheduled = false
+      const running = agent.running().map(id => ({ id, text: (board.get(id)?.text ?? '').slice(0, 200) }))
+      const queued = board.list()
+        .filter(t => t.target === device.peerId && !isFinal(t.status) && !agent.running().includes(t.id))
+        .map(t => t.id)
+        .slice(-MAX_ADVERTISED_QUEUED)
+      publishPresence(device.space, { peerId: device.peerId, name: device.name, role: 'desktop', running, queued })
+    })
+  }
+  board.on('tasks-change', publish)
+  agent.on('task-start', id => { publish(); opts.onTask?.({ event: 'task-start', id }) })
+  agent.on('task-end', (id, status) => { publish(); opts.onTask?.({ event: 'task-end', id, status }) })
+  await agent.start()
+  publish()
+
+  return {
+    agent,
+    grants,
+    notices: describeSetup(grants, opts.executor, opts.env),
+    stop: async () => {
+      board.off('tasks-change', publish)
+      await agent.stop()
+    }
+  }
+}
+
+/** What this desktop will and will not run, in words. */
+export function describeSetup (grants: Grants, executor: ExecutorMode, env: NodeJS.ProcessEnv): string[] {
+  const lines: string[] = []
+  const key = env.ANTHROPIC_API_KEY !== undefined && env.ANTHROPIC_API_KEY !== ''
+  const folders = [...grants.readWrite.map(f => `${f} (read-write)`), ...grants.readOnly.map(f => `${f} (read-only)`)]
+  lines.push(`grants: ${folders.length > 0 ? folders.join(', ') : 'no folders'}; terminal ${grants.terminal ? 'on' : 'off'}; network ${grants.network ? 'on' : 'off'}`)
+  if (executor !== 'shell' && key) {
+    const base = env.ANTHROPIC_BASE_URL !== undefined && env.ANTHROPIC_BASE_URL !== '' ? ` at ${env.ANTHROPIC_BASE_URL}` : ''
+    lines.push(`tasks run with Claude (${env.DISPATCH_MODEL || DEFAULT_MODEL}${base}); \`$ <command>\` tasks ${executor === 'claude' ? 'too' : 'run in the shell'}`)
+  } else if (executor === 'claude') {
+    lines.push('--executor claude needs ANTHROPIC_API_KEY: every task will fail until it is set')
+  } else {
+    lines.push(`no ANTHROPIC_API_KEY${executor === 'shell' ? ' used (--executor shell)' : ''}: only \`$ <command>\` tasks run; natural-language tasks fail until ANTHROPIC_API_KEY is set`)
+  }
+  if (!grants.terminal && executor !== 'claude') lines.push('terminal not granted (--terminal): `$ <command>` tasks will be refused')
+  if (grants.readWrite.length === 0 && grants.readOnly.length === 0) lines.push('no folder granted (--allow DIR / --allow-read DIR): tasks have nowhere to work')
+  return lines
+}

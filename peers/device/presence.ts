@@ -1,0 +1,38 @@
+// Presence through the space's awareness: each device publishes who it is and, for a desktop,
+// what it is running and which of its tasks it holds queued (the receipt `add` waits for).
+
+import type { Space } from '../../core/index.ts'
+
+export interface PresenceState {
+  peerId: string
+  name: string
+  role: string
+  /** Tasks running on this desktop now. */
+  running?: Array<{ id: string, text: string }>
+  /** Ids of tasks addressed to this desktop it holds but has not started (capped). */
+  queued?: string[]
+}
+
+/** How many queued ids a desktop advertises; more only delays the receipt of the newest. */
+export const MAX_ADVERTISED_QUEUED = 500
+
+export function publishPresence (space: Space, state: PresenceState): void {
+  space.awareness.setLocalState({ dispatch: state })
+}
+
+/** The presence of every other device whose awareness state reaches us (directly or relayed). */
+export function presenceOf (space: Space): Map<string, PresenceState> {
+  const out = new Map<string, PresenceState>()
+  for (const [clientId, raw] of space.awareness.getStates()) {
+    if (clientId === space.awareness.clientID) continue
+    const s = (raw as { dispatch?: unknown })?.dispatch
+    if (typeof s !== 'object' || s === null) continue
+    const p = s as Record<string, unknown>
+    if (typeof p.peerId !== 'string' || typeof p.name !== 'string') continue
+    const state: PresenceState = { peerId: p.peerId, name: p.name, role: typeof p.role === 'string' ? p.role : 'unknown' }
+    if (Array.isArray(p.running)) state.running = p.running.filter((r): r is { id: string, text: string } => typeof r?.id === 'string' && typeof r?.text === 'string').slice(0, 50)
+    if (Array.isArray(p.queued)) state.queued = p.queued.filter((q): q is string => typeof q === 'string').slice(0, MAX_ADVERTISED_QUEUED)
+    out.set(p.peerId, state)
+  }
+  return out
+}
