@@ -82,6 +82,10 @@ test('npm pack, install into a fresh project, and two plain-JS processes pair by
     const entries = await run(process.execPath, ['entries.mjs'], { cwd: app, timeout: 60_000 })
     assert.is(entries.stdout.trim(), 'function function function')
 
+    // The installed `dispatch` command runs the built JavaScript.
+    const help = await run(process.execPath, [join(app, 'node_modules/.bin/dispatch'), 'help'], { cwd: app, timeout: 60_000 })
+    assert.match(help.stdout, 'usage: dispatch <verb>')
+
     await writeFile(join(app, 'first.mjs'), FIRST)
     await writeFile(join(app, 'second.mjs'), SECOND)
     const { stdout } = await run(process.execPath, ['first.mjs'], { cwd: app, timeout: 60_000 })
