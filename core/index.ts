@@ -7,13 +7,9 @@
  * import { createSyncNode, loadOrCreateIdentity, FileStore, PairingService, acceptInvite } from 'dispatch-p2p'
  *
  * // Device A: open a space, and an invite for a new device (strangers may only pair, only while it is open).
- * let pairing: PairingService | undefined
- * const node = await createSyncNode({
- *   privateKey: await loadOrCreateIdentity('./me/identity.key'),
- *   admitStranger: () => pairing?.admitsStranger() ?? false
- * })
+ * const node = await createSyncNode({ privateKey: await loadOrCreateIdentity('./me/identity.key') })
  * const space = await node.openSpace('notes', { storage: new FileStore({ dir: './me/store' }) })
- * pairing = new PairingService(node, space, { name: 'desk' })
+ * const pairing = new PairingService(node, space, { name: 'desk' })
  * await pairing.start()
  * const invite = pairing.openInvite()          // show invite.text (one line, or a QR)
  * space.doc.getText('body').insert(0, 'hello')  // any Yjs type; syncs to every member

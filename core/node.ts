@@ -82,6 +82,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
 
   private libp2pNode: DispatchLibp2p | null = null
   private readonly options: SyncNodeOptions
+  private readonly strangerGates = new Set<(peerId: string) => boolean>()
   private readonly known = new Map<string, KnownPeer>()
   /** Members' last known addresses, persisted: `openSpace` reconnects to the ones it admits. */
   readonly addressBook: AddressBook
@@ -139,7 +140,18 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   /** Is `peerId` a member of an open space, or admitted as a stranger for pairing? */
   admits (peerId: string): boolean {
     for (const space of this.spaces.values()) if (space.allows(peerId)) return true
-    return this.options.admitStranger?.(peerId) ?? false
+    if (this.options.admitStranger?.(peerId) === true) return true
+    for (const gate of this.strangerGates) if (gate(peerId)) return true
+    return false
+  }
+
+  /**
+   * Let `gate` admit peers that are not members (pairing registers itself here while it
+   * runs). Returns the function that removes it again.
+   */
+  addStrangerGate (gate: (peerId: string) => boolean): () => void {
+    this.strangerGates.add(gate)
+    return () => { this.strangerGates.delete(gate) }
   }
 
   /** Open (or return the already open) space `name` and sync it with every connected member. */

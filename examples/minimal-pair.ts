@@ -5,9 +5,7 @@ import { spawn } from 'node:child_process'
 import { createSyncNode, MemoryStore, PairingService, acceptInvite } from '../core/index.ts'
 
 const invite = process.argv[2]
-let pairing: PairingService | undefined
-// A stranger may reach the node only to pair, and only while an invite is open.
-const node = await createSyncNode({ admitStranger: () => pairing?.admitsStranger() ?? false })
+const node = await createSyncNode() // strangers get in only to pair, only while an invite is open
 const space = await node.openSpace('minimal', { storage: new MemoryStore() })
 const text = space.doc.getText('note')
 const until = (word: string): Promise<void> => new Promise(resolve => {
@@ -17,7 +15,7 @@ const until = (word: string): Promise<void> => new Promise(resolve => {
 })
 
 if (invite === undefined) {
-  pairing = new PairingService(node, space, { name: 'first' })
+  const pairing = new PairingService(node, space, { name: 'first' })
   await pairing.start()
   const open = pairing.openInvite()
   const second = spawn(process.execPath, [import.meta.filename, open.text], { stdio: 'inherit' })

@@ -26,11 +26,9 @@ export async function runNotes (argv: string[], openStorage: (dir: string) => Pr
   await mkdir(home, { recursive: true })
   const peersFile = join(home, 'peers.json') // where the devices we joined listen
   const knownAddrs: string[][] = JSON.parse(await readFile(peersFile, 'utf8').catch(() => '[]'))
-  let pairing: PairingService | undefined
   const node = await createSyncNode({
     privateKey: await loadOrCreateIdentity(join(home, 'identity.key')),
-    listen: verb === 'serve' ? (opts.listen ?? ['/ip4/0.0.0.0/tcp/4420']) : [],
-    admitStranger: () => pairing?.admitsStranger() ?? false
+    listen: verb === 'serve' ? (opts.listen ?? ['/ip4/0.0.0.0/tcp/4420']) : []
   })
   const space = await node.openSpace('notes', { storage: await openStorage(join(home, 'store')) })
   const notes = space.doc.getMap<Y.Map<unknown>>('notes')
@@ -73,7 +71,7 @@ export async function runNotes (argv: string[], openStorage: (dir: string) => Pr
   await node.stop() // flushes the store
 
   async function serve (space: Space, name: string): Promise<void> {
-    pairing = new PairingService(node, space, { name, peerRole: 'device' })
+    const pairing = new PairingService(node, space, { name, peerRole: 'device' })
     await pairing.start()
     const open = pairing.openInvite({ ttlMs: 10 * 60_000 })
     console.log(`invite: ${open.text}`)

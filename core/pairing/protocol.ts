@@ -153,6 +153,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
   private readonly perPeer = new RateLimiter({ points: PAIR_FAILURES_PER_PEER, duration: PAIR_FAILURE_WINDOW_S, keyPrefix: 'peer' })
   private readonly total = new RateLimiter({ points: PAIR_FAILURES_TOTAL, duration: PAIR_FAILURE_WINDOW_S, keyPrefix: 'all' })
   private started = false
+  private removeGate: (() => void) | null = null
 
   constructor (node: SyncNode, space: Space, options: PairingServiceOptions) {
     super()
@@ -166,12 +167,16 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
   async start (): Promise<void> {
     if (this.started) return
     this.started = true
+    // Strangers get past the node's connection gate only while an invite window is open.
+    this.removeGate = this.node.addStrangerGate(peerId => this.admitsStranger(peerId))
     await this.node.libp2p.handle(PAIR_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, { runOnLimitedConnection: true })
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
+    this.removeGate?.()
+    this.removeGate = null
     for (const held of this.invites.values()) { clearTimeout(held.timer); held.reject(new InviteExpiredError('pairing stopped')) }
     this.invites.clear()
     if (!this.node.stopped) await this.node.libp2p.unhandle(PAIR_PROTOCOL).catch(() => {})

@@ -12,15 +12,13 @@ import { SPACE_NAME } from './phone.ts'
 
 const [home, allow] = process.argv.slice(2)
 const out = (o: object): void => { process.stdout.write(JSON.stringify(o) + '\n') }
-let pairing: PairingService | undefined
 const node = await createSyncNode({
   privateKey: await loadOrCreateIdentity(join(home, 'identity.key')),
-  listen: ['/ip4/127.0.0.1/tcp/0/ws', webRTCDirectListenAddr('127.0.0.1')],
-  admitStranger: () => pairing?.admitsStranger() ?? false
+  listen: ['/ip4/127.0.0.1/tcp/0/ws', webRTCDirectListenAddr('127.0.0.1')]
 })
 const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: join(home, 'store') }) })
 space.members.add({ peerId: node.peerId, name: 'test-desktop', role: 'desktop', pairedAt: Date.now(), pairedBy: node.peerId })
-pairing = new PairingService(node, space, { name: 'test-desktop' })
+const pairing = new PairingService(node, space, { name: 'test-desktop' })
 await pairing.start()
 const agent = new Agent({
   doc: space.doc, deviceId: node.peerId, home, executor: 'shell', keepAwake: false, heartbeatMs: 1000,
@@ -32,7 +30,7 @@ out({ event: 'ready', peerId: node.peerId, addrs: node.addrs() })
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, arg] = line.trim().split(' ')
   if (cmd === 'invite') {
-    const invite = pairing!.openInvite({ ttlMs: 120_000 })
+    const invite = pairing.openInvite({ ttlMs: 120_000 })
     invite.paired.then(m => { out({ event: 'paired', peerId: m.peerId, name: m.name }) }, () => {})
     out({ event: 'invite', invite: invite.text })
   } else if (cmd === 'revoke') {
