@@ -33,7 +33,7 @@ export interface RelayLimits {
 
 export interface RelayNodeOptions {
   privateKey?: PrivateKey
-  /** Listen multiaddrs; all interfaces on TCP 4319 and WebSockets 4320 by default. */
+  /** Listen multiaddrs; all interfaces on TCP 4319 and WebSockets 4321 by default. */
   listen?: string[]
   limits?: RelayLimits
 }
@@ -46,8 +46,8 @@ export interface RelayNode {
   stop: () => Promise<void>
 }
 
-/** Default relay ports, next to a desktop's. */
-export const DEFAULT_RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/4319', '/ip4/0.0.0.0/tcp/4320/ws']
+/** Default relay ports, next to a desktop's (4317/4318) and the web app's (4320). */
+export const DEFAULT_RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/4319', '/ip4/0.0.0.0/tcp/4321/ws']
 
 /** Create and start a relay node. */
 export async function createRelayNode (options: RelayNodeOptions = {}): Promise<RelayNode> {
