@@ -5,7 +5,7 @@ import { ObservableV2 } from 'lib0/observable'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Connection, PeerInfo, PrivateKey, Stream } from '@libp2p/interface'
+import type { Connection, PeerUpdate, PrivateKey, Stream } from '@libp2p/interface'
 import { HELLO_TIMEOUT_MS, SYNC_PROTOCOL } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
 import type { DispatchLibp2p, Libp2pNodeOptions } from './net/libp2p.ts'
@@ -133,7 +133,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     })
     this.libp2p.addEventListener('connection:open', this.onConnectionOpen)
     this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
-    this.libp2p.addEventListener('peer:discovery', this.onPeerDiscovery)
+    this.libp2p.addEventListener('peer:update', this.onPeerUpdate)
     this.libp2p.addEventListener('peer:identify', this.onPeerIdentify)
   }
 
@@ -230,7 +230,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     this.known.clear()
     this.libp2pNode?.removeEventListener('connection:open', this.onConnectionOpen)
     this.libp2pNode?.removeEventListener('peer:disconnect', this.onPeerDisconnect)
-    this.libp2pNode?.removeEventListener('peer:discovery', this.onPeerDiscovery)
+    this.libp2pNode?.removeEventListener('peer:update', this.onPeerUpdate)
     this.libp2pNode?.removeEventListener('peer:identify', this.onPeerIdentify)
     await this.addressBook.flush()
     await Promise.all(Array.from(this.spaces.values()).map(async s => await s.close()))
@@ -320,15 +320,20 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     }
   }
 
-  /** mDNS found a peer: a member is remembered and dialled directly; anyone else is ignored. */
-  private readonly onPeerDiscovery = (event: CustomEvent<PeerInfo>): void => {
-    const peer = event.detail.id.toString()
-    if (!this.isMember(peer) || this.stopped) return
-    const addrs = event.detail.multiaddrs.map(a => withPeer(a.toString(), peer))
-    if (addrs.length === 0) return
-    const direct = this.libp2p.getConnections(event.detail.id).some(c => !isRelayed(c))
-    if (!direct) this.connectInBackground(addrs)
-    else this.addressBook.remember(peer, addrs)
+  /**
+   * The peer store learnt addresses (mDNS, identify): for a member we are not directly
+   * connected to, new addresses are remembered and dialled; anyone else is ignored.
+   * (`peer:discovery` fires only for peers never seen before, not for a desktop on a new port.)
+   */
+  private readonly onPeerUpdate = (event: CustomEvent<PeerUpdate>): void => {
+    const peer = event.detail.peer.id.toString()
+    if (this.stopped || !this.isMember(peer)) return
+    const known = new Set(this.knownAddrs(peer))
+    const fresh = event.detail.peer.addresses.map(a => withPeer(a.multiaddr.toString(), peer)).filter(a => !known.has(a))
+    if (fresh.length === 0) return
+    const direct = this.libp2p.getConnections(event.detail.peer.id).some(c => !isRelayed(c))
+    if (!direct) this.connectInBackground(fresh)
+    else this.addressBook.remember(peer, fresh)
   }
 
   /** Identify told us where a member listens (LAN and relay addresses): remember them. */
