@@ -1,5 +1,5 @@
-// Smoke test of the benchmark harness: a tiny run of the floor (plus one placeholder
-// series) must print the table and write a well-formed JSON report and SVG chart. No timing assertions.
+// Smoke test of the benchmark harness: a tiny run of the floor plus one capped series
+// (connection setup) must print the table and write a well-formed JSON report and SVG chart. No timing assertions.
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -12,14 +12,14 @@ import type { BenchReport, LatencyResult } from './report.ts'
 
 const run = promisify(execFile)
 
-test('bench/run.ts --samples 50 --only floor writes table, JSON and SVG', async () => {
+test('bench/run.ts --quick --samples 50 --only floor,connect/known writes table, JSON and SVG', async () => {
   const out = mkdtempSync(join(tmpdir(), 'dispatch-bench-test-'))
   try {
-    const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'run.ts'), '--quick', '--samples', '50', '--warmup', '20', '--only', 'floor,connect/cold', '--out', out], { timeout: 50_000 })
+    const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'run.ts'), '--quick', '--samples', '50', '--warmup', '20', '--only', 'floor,connect/known', '--out', out], { timeout: 80_000 })
 
     assert.match(stdout, /\| series \| n \| p50 \| p90 \| p99 \| p99\.9 \| max \| mean \| p50 \/ floor \| p99 \/ floor \|/)
     assert.match(stdout, /^\| floor \| 50 \| [\d.,]+ \|.*\| 1\.00× \| 1\.00× \|$/m)
-    assert.match(stdout, /^\| connect\/cold \| – \| skipped: .+/m)
+    assert.match(stdout, /^\| connect\/known \| 25 \| [\d.,]+ \|/m)
 
     const files = readdirSync(out).sort()
     assert.equal(files.length, 2, `expected one JSON and one SVG, got ${files.join(', ')}`)
@@ -33,7 +33,7 @@ test('bench/run.ts --samples 50 --only floor writes table, JSON and SVG', async 
     assert.ok(report.machine.cpus > 0)
     assert.match(report.git.commit, /^([0-9a-f]{40}|unknown)$/)
     assert.equal(report.options.samples, 50)
-    assert.equal(report.series.map(s => s.name), ['floor', 'connect/cold'])
+    assert.equal(report.series.map(s => s.name), ['floor', 'connect/known'])
 
     const floor = report.series[0] as LatencyResult
     assert.equal(floor.status, 'ok')
@@ -47,9 +47,9 @@ test('bench/run.ts --samples 50 --only floor writes table, JSON and SVG', async 
     for (let i = 1; i < cdf.length; i++) assert.ok(cdf[i][0] >= cdf[i - 1][0] && cdf[i][1] >= cdf[i - 1][1], `CDF not monotonic at ${i}`)
     assert.equal(cdf[cdf.length - 1], [m.max, 1])
 
-    const skipped = report.series[1]
-    assert.equal(skipped.status, 'skipped')
-    assert.ok((skipped.reason ?? '').length > 0)
+    const connect = report.series[1] as LatencyResult
+    assert.equal(connect.status, 'ok', connect.reason)
+    assert.equal(connect.summary?.n, 25, 'the quick cap of a connection-setup series')
 
     const svg = readFileSync(join(out, svgFile), 'utf8')
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)

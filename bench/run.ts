@@ -53,6 +53,8 @@ import { libp2pEcho } from './series/libp2p-echo.ts'
 import { yWebsocketSeries } from './series/y-websocket.ts'
 import { yWebrtcSeries } from './series/y-webrtc.ts'
 import { plannedSeries } from './series/planned.ts'
+import { taskSeriesList } from './series/task.ts'
+import { connectSeriesList } from './series/connect.ts'
 
 const SERIES: Series[] = [
   floor,
@@ -60,6 +62,8 @@ const SERIES: Series[] = [
   ...dispatchEditSeries,
   ...yWebsocketSeries,
   ...yWebrtcSeries,
+  ...taskSeriesList,
+  ...connectSeriesList,
   ...plannedSeries
 ]
 
@@ -134,7 +138,8 @@ try {
       try {
         const runner = await s.start(contextFor(s))
         startedRunners.set(s, runner)
-        await runner.measure(warmup)
+        // Capped series (whole connections per sample) warm up in proportion.
+        await runner.measure(Math.min(warmup, Math.max(2, Math.ceil(capOf(s) / 10))))
       } catch (err) {
         await startedRunners.get(s)?.stop()
         startedRunners.delete(s)
@@ -145,7 +150,7 @@ try {
   }))
   for (const s of toStart) {
     const runner = startedRunners.get(s)
-    if (runner !== undefined) running.push({ series: s, runner, samples: [], rounds: [], target: Math.min(samples, s.maxSamples ?? samples) })
+    if (runner !== undefined) running.push({ series: s, runner, samples: [], rounds: [], target: capOf(s) })
   }
   log(`${running.length} latency series running, measuring`)
 
@@ -264,6 +269,10 @@ function gitState (): { commit: string, dirty: boolean } {
   } catch {
     return { commit: 'unknown', dirty: true }
   }
+}
+
+function capOf (s: LatencySeries): number {
+  return Math.min(samples, (opts.quick ? s.quickMaxSamples : undefined) ?? s.maxSamples ?? samples)
 }
 
 function positiveInt (text: string | undefined, fallback: number, flag: string): number {

@@ -26,6 +26,8 @@ export interface LatencySeries {
   title: string
   /** Optional cap on samples (for expensive samples such as cold connection setup). */
   maxSamples?: number
+  /** The cap under `--quick`, when lower than `maxSamples`. */
+  quickMaxSamples?: number
   /** Spawn processes, connect, and resolve once a round trip works. Throw `SeriesSkipped` if it cannot run here. */
   start: (ctx: SeriesContext) => Promise<LatencyRunner>
 }

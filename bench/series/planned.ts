@@ -16,10 +16,6 @@ function placeholder (kind: 'latency' | 'metrics', name: string, title: string, 
 }
 
 export const plannedSeries: Series[] = [
-  placeholder('latency', 'task/fsync-on', 'task round trip: phone add (store fsync) -> desktop claims -> phone sees claimed', WAITING_FOR_PEERS),
-  placeholder('latency', 'task/fsync-off', 'task round trip with the store fsync off', WAITING_FOR_PEERS),
-  placeholder('latency', 'connect/cold', 'connection setup: dial -> Noise -> Yamux -> first completed sync, unknown peer', WAITING_FOR_CORE),
-  placeholder('latency', 'connect/known', 'connection setup with a known peer', WAITING_FOR_CORE),
   placeholder('metrics', 'offline-sync', 'N tasks created offline: dial-to-synced time, bytes on the wire vs JSON, one-by-one replay', WAITING_FOR_CORE),
   placeholder('metrics', 'scale', 'space with 10k / 100k tasks: cold load, RSS/heap, doc size before/after prune, status-update throughput + p99', WAITING_FOR_PEERS)
 ]

@@ -1,0 +1,49 @@
+// Connection setup: dial -> Noise -> Yamux -> first completed sync, against a peer whose record
+// is unknown ('cold', deleted from the peer store before every dial) or known from the last connection.
+
+import { join } from 'node:path'
+import { spawnFixture } from '../fixture-ipc.ts'
+import type { FixtureProcess } from '../fixture-ipc.ts'
+import type { LatencySeries } from '../series.ts'
+
+/**
+ * Each sample is a whole connection, and dials are spaced 230 ms apart (libp2p resets more than
+ * 5 inbound connections per second from one host): fewer samples keep the run short.
+ */
+const CONNECT_SAMPLES = 100
+const CONNECT_SAMPLES_QUICK = 25
+
+function connectSeries (mode: 'cold' | 'known'): LatencySeries {
+  return {
+    kind: 'latency',
+    name: `connect/${mode}`,
+    title: mode === 'cold'
+      ? 'connection setup: dial -> Noise -> Yamux -> first completed sync, peer unknown to the peer store'
+      : 'connection setup with a known peer (peer-store record kept, dialled by peer id)',
+    maxSamples: CONNECT_SAMPLES,
+    quickMaxSamples: CONNECT_SAMPLES_QUICK,
+    async start (ctx) {
+      const started: FixtureProcess[] = []
+      const stop = async (): Promise<void> => { for (const p of started.reverse()) await p.stop() }
+      try {
+        const b = await spawnFixture({ script: join(import.meta.dirname, '../fixtures/dispatch-peer.ts'), args: ['b', 'tcp', 'map-30B'], label: 'connect peer B' })
+        started.push(b)
+        const bAddr = (b.info.addrs as string[])[0]
+        const a = await spawnFixture({ script: join(import.meta.dirname, '../fixtures/connect-peer.ts'), args: ['a', mode, bAddr], label: `connect peer A (${mode})` })
+        started.push(a)
+        await b.call('allow', a.info.peerId)
+        await a.call('connect', undefined, 30_000)
+        return {
+          info: { transport: 'libp2p tcp + noise (XX) + yamux, direct', processes: 2, samplesCap: ctx.quick ? CONNECT_SAMPLES_QUICK : CONNECT_SAMPLES, dialSpacingMs: 230, ...a.info },
+          measure: async count => await a.call('measure', count) as number[],
+          stop
+        }
+      } catch (err) {
+        await stop()
+        throw err
+      }
+    }
+  }
+}
+
+export const connectSeriesList: LatencySeries[] = [connectSeries('cold'), connectSeries('known')]

@@ -1,0 +1,40 @@
+// The task round trip: a phone adds a task (durable in its store, fsync included), the desktop
+// agent claims it, the phone sees `claimed`. Two processes over libp2p TCP, FileStore on both
+// sides, with fsync on and off so its cost shows.
+
+import { join } from 'node:path'
+import { spawnFixture } from '../fixture-ipc.ts'
+import type { FixtureProcess } from '../fixture-ipc.ts'
+import type { LatencySeries } from '../series.ts'
+
+function taskSeries (fsync: 'on' | 'off'): LatencySeries {
+  return {
+    kind: 'latency',
+    name: `task/fsync-${fsync}`,
+    title: `task round trip: phone add (store${fsync === 'on' ? ' fsync' : ', fsync off'}) -> desktop agent claims -> phone sees claimed`,
+    async start (ctx) {
+      const script = join(import.meta.dirname, '../fixtures/task-peer.ts')
+      const started: FixtureProcess[] = []
+      const stop = async (): Promise<void> => { for (const p of started.reverse()) await p.stop() }
+      try {
+        const desk = await spawnFixture({ script, args: ['desktop', join(ctx.tmpDir, 'desktop'), fsync], label: `task desktop (fsync ${fsync})` })
+        started.push(desk)
+        const deskAddr = (desk.info.addrs as string[])[0]
+        const phone = await spawnFixture({ script, args: ['phone', join(ctx.tmpDir, 'phone'), fsync, deskAddr], label: `task phone (fsync ${fsync})` })
+        started.push(phone)
+        await desk.call('allow', phone.info.peerId)
+        await phone.call('connect', undefined, 30_000)
+        return {
+          info: { transport: 'libp2p tcp + noise + yamux, direct', processes: 2, storage: 'FileStore on both sides', fsync, executor: 'finishes at once', ...phone.info },
+          measure: async count => await phone.call('measure', count) as number[],
+          stop
+        }
+      } catch (err) {
+        await stop()
+        throw err
+      }
+    }
+  }
+}
+
+export const taskSeriesList: LatencySeries[] = [taskSeries('on'), taskSeries('off')]
