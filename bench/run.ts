@@ -55,6 +55,7 @@ import { yWebrtcSeries } from './series/y-webrtc.ts'
 import { plannedSeries } from './series/planned.ts'
 import { taskSeriesList } from './series/task.ts'
 import { connectSeriesList } from './series/connect.ts'
+import { offlineSync } from './series/offline.ts'
 
 const SERIES: Series[] = [
   floor,
@@ -64,6 +65,7 @@ const SERIES: Series[] = [
   ...yWebrtcSeries,
   ...taskSeriesList,
   ...connectSeriesList,
+  offlineSync,
   ...plannedSeries
 ]
 

@@ -16,6 +16,5 @@ function placeholder (kind: 'latency' | 'metrics', name: string, title: string, 
 }
 
 export const plannedSeries: Series[] = [
-  placeholder('metrics', 'offline-sync', 'N tasks created offline: dial-to-synced time, bytes on the wire vs JSON, one-by-one replay', WAITING_FOR_CORE),
   placeholder('metrics', 'scale', 'space with 10k / 100k tasks: cold load, RSS/heap, doc size before/after prune, status-update throughput + p99', WAITING_FOR_PEERS)
 ]
