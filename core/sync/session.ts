@@ -73,6 +73,7 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
   private readonly onBadMessage: ((error: Error) => void) | undefined
   private resyncTimer: unknown = null
   private pendingTimer: unknown = null
+  private heardSinceResync = false
   /** Awareness client ids learnt through this session, removed when it closes. */
   private readonly remoteClients = new Set<number>()
 
@@ -106,6 +107,7 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
   /** Handle one incoming message. Never throws: a bad message is counted and dropped. */
   receive (message: Uint8Array): void {
     if (this.closed) return
+    this.heardSinceResync = true
     try {
       const decoder = decoding.createDecoder(message)
       const type = decoding.readVarUint(decoder)
@@ -235,7 +237,10 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
     this.timers.clearTimeout(this.resyncTimer)
     this.resyncTimer = this.timers.setTimeout(() => {
       if (this.closed) return
-      this.sendStep1()
+      // Only an idle link needs healing: while messages arrive (a long step 2 over a slow
+      // relay, say), a state vector now would make the remote send the same diff again.
+      if (!this.heardSinceResync) this.sendStep1()
+      this.heardSinceResync = false
       this.armResync()
     }, this.resyncIntervalMs)
   }
