@@ -3,9 +3,7 @@
 
 import { openOrCall } from '../home/access.ts'
 import { callControl, serveControl } from '../home/control.ts'
-import { openDevice } from './device.ts'
 import type { OpenDeviceOptions } from './device.ts'
-import { deviceHandlers } from './handlers.ts'
 
 export interface ReachOptions {
   /** How to open the home when nothing holds it. */
@@ -25,6 +23,9 @@ export async function callDevice (home: string, verb: string, args: Record<strin
     const call = async (v: string, a: Record<string, unknown>): Promise<unknown> => await callControl(home, v, a)
     return await callControl(home, verb, args, event => onEvent(event, call), options.signal)
   }
+  // Loaded only here: the engine (libp2p) is most of a verb's start-up, and a holder call needs none of it.
+  const { openDevice } = await import('./device.ts')
+  const { deviceHandlers } = await import('./handlers.ts')
   const device = await openDevice({ ...options.open, home, lock: access.lock })
   const handlers = deviceHandlers(device)
   const server = options.serve === true ? await serveControl(home, handlers) : null

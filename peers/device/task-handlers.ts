@@ -161,13 +161,6 @@ function findTask (board: TaskBoard, archived: ArchivedTask[], query: string): {
   return all[0]
 }
 
-export function parseDuration (text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(text.trim())
-  if (m === null) return NaN
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] ?? 's') as 'ms']
-  return Number(m[1]) * unit
-}
-
 export function taskHandlers (device: Device): ControlHandlers {
   const { board, archive, forgetFinished } = deviceTasks(device)
 
@@ -181,7 +174,11 @@ export function taskHandlers (device: Device): ControlHandlers {
       const deliverMs = args.deliverMs ?? DELIVERY_WAIT_MS
       const start = Date.now()
       await reach(device, target.peerId, deliverMs)
-      const delivered = await waitUntil(device, board, () => received(device, board, task.id, target.peerId), Math.max(500, deliverMs - (Date.now() - start)), signal)
+      const connected = device.node.connectedPeers().includes(target.peerId) || device.space.connectedPeers().includes(target.peerId)
+      // Not connected: nobody can acknowledge it now, so say so at once instead of waiting.
+      const delivered = connected
+        ? await waitUntil(device, board, () => received(device, board, task.id, target.peerId), Math.max(500, deliverMs - (Date.now() - start)), signal)
+        : received(device, board, task.id, target.peerId)
       const out: Record<string, unknown> = { id: task.id, status: 'queued', delivered, target: target.peerId, targetName: target.name }
       if (args.wait === true) {
         let last = ''

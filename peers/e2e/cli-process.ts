@@ -51,8 +51,8 @@ export class DispatchProcess {
   readonly exited: Promise<number | null>
   private readonly waiters = new Set<() => void>()
 
-  constructor (home: string, args: string[]) {
-    this.child = spawn(process.execPath, [BIN, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPATCH_HOME: '' } })
+  constructor (home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [BIN, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPATCH_HOME: '', ...env } })
     this.child.stderr!.on('data', d => { this.stderr += d; this.wake() })
     this.exited = new Promise(resolve => this.child.on('exit', code => { this.wake(); resolve(code) }))
     createInterface({ input: this.child.stdout! }).on('line', line => {

@@ -3,10 +3,7 @@
 
 import { lockHome } from '../../home/lock.ts'
 import { serveControl } from '../../home/control.ts'
-import { openDevice } from '../../device/device.ts'
 import type { Device } from '../../device/device.ts'
-import { deviceHandlers } from '../../device/handlers.ts'
-import { startDesktopAgent } from '../../device/desktop-agent.ts'
 import type { ExecutorMode } from '../../agent/executor.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb, VerbContext } from '../verb.ts'
@@ -20,6 +17,7 @@ async function startAgent (device: Device, ctx: VerbContext, executor: ExecutorM
     ...(v.terminal === true ? { terminal: true } : {}),
     ...(v.network === true ? { network: true } : {})
   }
+  const { startDesktopAgent } = await import('../../device/desktop-agent.ts')
   const running = await startDesktopAgent(device, {
     flags,
     executor,
@@ -54,6 +52,9 @@ export const desktop: Verb = {
     if (!['auto', 'claude', 'shell'].includes(executor)) throw new UsageError('--executor takes auto, claude or shell')
     const concurrency = ctx.values.concurrency === undefined ? undefined : Number(ctx.values.concurrency)
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency takes a whole number of at least 1')
+    // The engine loads only for the verbs that run it (start-up of the others stays quick).
+    const { openDevice } = await import('../../device/device.ts')
+    const { deviceHandlers } = await import('../../device/handlers.ts')
     const lock = await lockHome(ctx.home)
     const device = await openDevice({
       home: ctx.home,

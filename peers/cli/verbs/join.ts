@@ -1,7 +1,6 @@
 // `dispatch join`: pair this device (a phone) with the desktop of an invite, given as text
 // or as a PNG/photo of its QR code, then sync the shared space once.
 
-import { decodeInvite } from '../../../core/index.ts'
 import { callDevice } from '../../device/reach.ts'
 import { readQrPng } from '../qr.ts'
 import { UsageError } from '../verb.ts'
@@ -23,6 +22,7 @@ export const join: Verb = {
     if ((image === undefined) === (ctx.positionals[0] === undefined)) throw new UsageError('give either an INVITE or --image FILE')
     const text = image !== undefined ? await readQrPng(image) : ctx.positionals[0]
     // Refuse a bad, secretless or bare-multiaddr invite before touching the home.
+    const { decodeInvite } = await import('../../../core/index.ts')
     decodeInvite(text)
     const result = await callDevice(ctx.home, 'join', { invite: text, yes: ctx.values.yes === true }, {
       open: { role: 'phone', name: ctx.values.name as string | undefined, connect: false },

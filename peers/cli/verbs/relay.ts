@@ -3,8 +3,6 @@
 
 import { join } from 'node:path'
 import { mkdir } from 'node:fs/promises'
-import { createRelayNode, DEFAULT_RELAY_LISTEN } from '../../../core/net/relay.ts'
-import { loadOrCreateIdentity } from '../../../core/index.ts'
 import type { Verb } from '../verb.ts'
 
 export const relay: Verb = {
@@ -15,6 +13,8 @@ export const relay: Verb = {
     listen: { type: 'string', multiple: true }
   },
   async run (ctx) {
+    const { createRelayNode, DEFAULT_RELAY_LISTEN } = await import('../../../core/net/relay.ts')
+    const { loadOrCreateIdentity } = await import('../../../core/index.ts')
     // The relay keeps its own key, so its address (which desktops keep in their config) survives restarts.
     await mkdir(ctx.home, { recursive: true, mode: 0o700 })
     const privateKey = await loadOrCreateIdentity(join(ctx.home, 'relay.key'))

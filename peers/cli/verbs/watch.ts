@@ -4,8 +4,6 @@
 import type { HomeLock } from '../../home/lock.ts'
 import { openOrCall } from '../../home/access.ts'
 import { callControl, serveControl } from '../../home/control.ts'
-import { openDevice } from '../../device/device.ts'
-import { deviceHandlers } from '../../device/handlers.ts'
 import { findNotifier, runHook } from '../notify.ts'
 import type { Verb, VerbContext } from '../verb.ts'
 
@@ -56,6 +54,8 @@ export const watch: Verb = {
 }
 
 async function hold (ctx: VerbContext, lock: HomeLock, onEvent: (event: any) => void): Promise<void> {
+  const { openDevice } = await import('../../device/device.ts')
+  const { deviceHandlers } = await import('../../device/handlers.ts')
   const device = await openDevice({ home: ctx.home, lock, listen: [], connect: false, reconnect: WATCH_RECONNECT })
   let server: Awaited<ReturnType<typeof serveControl>> | null = null
   const name = (peer: string): string => device.space.members.get(peer)?.name ?? peer.slice(-8)
