@@ -14,5 +14,6 @@ import { show } from './show.ts'
 import { watch } from './watch.ts'
 import { cancel } from './cancel.ts'
 import { prune } from './prune.ts'
+import { demo } from './demo.ts'
 
-export const verbs: Verb[] = [desktop, pair, join, add, tasks, show, watch, sync, cancel, devices, revoke, prune, relay]
+export const verbs: Verb[] = [desktop, pair, join, add, tasks, show, watch, sync, cancel, devices, revoke, prune, relay, demo]
