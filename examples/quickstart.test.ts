@@ -1,4 +1,4 @@
-// `npm start` runs the quickstart: two processes must end up with the same note.
+// `npm run quickstart` runs the quickstart: two processes must end up with the same note.
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'

@@ -1,5 +1,5 @@
 // Quickstart: two devices in two processes replicate one Yjs document over
-// libp2p on 127.0.0.1, each keeping it on disk. Run with `npm start`.
+// libp2p on 127.0.0.1, each keeping it on disk. Run with `npm run quickstart`.
 
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
