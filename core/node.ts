@@ -160,7 +160,9 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     if (open !== undefined) return open
     const space = await openSpace(name, options)
     this.spaces.set(name, space)
-    space.on('gate-changed', () => { this.enforceGate(space); this.syncAdmitted(space) })
+    // After the transaction that changed the gate: its update (a revocation, say) still goes
+    // out to the peer being cut off, so that device learns why before its session closes.
+    space.on('gate-changed', () => queueMicrotask(() => { if (!this.stopped) { this.enforceGate(space); this.syncAdmitted(space) } }))
     for (const connection of this.libp2p.getConnections()) {
       const peer = connection.remotePeer.toString()
       if (space.allows(peer)) void this.openSync(space, peer)

@@ -8,6 +8,8 @@ import type { FixtureProcess } from '../fixture-ipc.ts'
 import type { MetricsRow, MetricsSeries } from '../series.ts'
 
 const SIZES = [100, 1000, 10_000]
+/** `--quick` leaves out N = 10,000 (about 15 s here) to stay within its budget. */
+const QUICK_SIZES = [100, 1000]
 
 interface SyncResult { ms: number, wireBytes: number, sentBytes: number, jsonBytes: number, v1Bytes: number, v2Bytes: number, updates: number }
 interface ReplayResult { ms: number, wireBytes: number, messages: number }
@@ -19,7 +21,7 @@ export const offlineSync: MetricsSeries = {
   async run (ctx) {
     const script = join(import.meta.dirname, '../fixtures/offline-peer.ts')
     const rows: MetricsRow[] = []
-    for (const n of SIZES) {
+    for (const n of ctx.quick ? QUICK_SIZES : SIZES) {
       ctx.log(`N=${n}`)
       const started: FixtureProcess[] = []
       try {
@@ -54,7 +56,8 @@ export const offlineSync: MetricsSeries = {
         dialToAllHeld: 'from dial to the phone seeing the desktop\'s ack (written once its board holds N tasks): includes the ack\'s one-way trip',
         jsonBytes: 'JSON.stringify of the phone\'s board.list() (the same N tasks)',
         docBytes: 'Y.encodeStateAsUpdate (v1, what goes on the wire) and Y.encodeStateAsUpdateV2 of the phone\'s document',
-        replayOneByOne: 'the N stored updates applied one by one to a fresh space: one sync message each'
+        replayOneByOne: 'the N stored updates applied one by one to a fresh space: one sync message each',
+        ...(ctx.quick ? { quick: '--quick: N = 10,000 left out (full run only)' } : {})
       },
       rows
     }

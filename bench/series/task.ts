@@ -7,9 +7,18 @@ import { spawnFixture } from '../fixture-ipc.ts'
 import type { FixtureProcess } from '../fixture-ipc.ts'
 import type { LatencySeries } from '../series.ts'
 
+/**
+ * Each sample is a task added, claimed, finished and pruned (tens of ms with fsync on a loaded
+ * disk): 1,000 samples (100 under --quick) keep the whole run within its budget.
+ */
+const TASK_SAMPLES = 1000
+const TASK_SAMPLES_QUICK = 100
+
 function taskSeries (fsync: 'on' | 'off'): LatencySeries {
   return {
     kind: 'latency',
+    maxSamples: TASK_SAMPLES,
+    quickMaxSamples: TASK_SAMPLES_QUICK,
     name: `task/fsync-${fsync}`,
     title: `task round trip: phone add (store${fsync === 'on' ? ' fsync' : ', fsync off'}) -> desktop agent claims -> phone sees claimed`,
     async start (ctx) {

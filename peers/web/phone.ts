@@ -12,6 +12,8 @@ import { loadOrCreateBrowserKey } from './device-key.ts'
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
 const DESKTOPS_KEY = 'dispatch.desktops'
+/** Set when a desktop told this browser it was revoked, so a reopened page still says so. */
+const REFUSAL_KEY = 'dispatch.refusal'
 const NAME_KEY = 'dispatch.name'
 
 /** Which browser transports to use towards desktops: both by default. */
@@ -52,8 +54,17 @@ export class Phone extends ObservableV2<PhoneEvents> {
     space.members.map.observeDeep(changed)
     space.on('peer-connected', changed)
     space.on('peer-disconnected', changed)
+    const revokedHere = (): void => {
+      if (this.refusal === null && space.members.isRevoked(node.peerId)) {
+        this.refusal = 'This browser was revoked by the desktop. Pair again with a new invite to use it.'
+      }
+    }
+    this.refusal = localStorage.getItem(REFUSAL_KEY)
+    revokedHere() // the revocation reached this device's own copy before the desktop cut it off
+    space.members.map.observeDeep(revokedHere)
     space.on('refused', (peer, reason) => {
       this.refusal = reason.includes('revoked') ? 'This browser was revoked by the desktop. Pair again with a new invite to use it.' : `The desktop refused this browser (${reason}).`
+      if (reason.includes('revoked')) localStorage.setItem(REFUSAL_KEY, this.refusal)
       this.emit('refused', [peer, reason])
       changed()
     })
@@ -112,6 +123,7 @@ export class Phone extends ObservableV2<PhoneEvents> {
       name: this.name, role: 'phone', peerRole: 'desktop', confirm
     })
     this.refusal = null
+    localStorage.removeItem(REFUSAL_KEY)
     const desktops = this.desktops()
     desktops[accepted.peerId] = { name: accepted.name, addrs }
     localStorage.setItem(DESKTOPS_KEY, JSON.stringify(desktops))

@@ -159,7 +159,9 @@ if (skipped !== null) {
       const peer = await page.evaluate(() => document.body.dataset.peer)
       desktop.send(`revoke ${peer}`)
       await desktop.next('revoked')
-      await page.reload()
+      await page.waitForSelector('#refusal:not([hidden])', { timeout: 30_000 })
+      assert.match(await page.locator('#refusal').innerText(), /revoked/)
+      await page.reload() // a reopened page still knows, although the desktop now refuses it at the gate
       await page.waitForSelector('#refusal:not([hidden])', { timeout: 30_000 })
       assert.match(await page.locator('#refusal').innerText(), /revoked/)
     } finally {
