@@ -1,3 +1,5 @@
+// The local archive of pruned tasks and the durations `prune --older-than` takes.
+
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtemp, rm, appendFile } from 'node:fs/promises'
