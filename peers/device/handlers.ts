@@ -152,6 +152,8 @@ export function waitSynced (device: Device, peer: string, timeoutMs: number): Pr
   const { space } = device
   const name = (): string => space.members.get(peer)?.name ?? peer.slice(-8)
   return new Promise<void>((resolve, reject) => {
+    // Pairing often completes the first sync before anyone asks.
+    if (space.session(peer)?.synced === true) { resolve(); return }
     const done = (): void => {
       clearTimeout(timer)
       space.off('synced', onSynced)
