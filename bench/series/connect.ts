@@ -10,7 +10,7 @@ import type { LatencySeries } from '../series.ts'
  * Each sample is a whole connection, and dials are spaced 230 ms apart (libp2p resets more than
  * 5 inbound connections per second from one host): fewer samples keep the run short.
  */
-const CONNECT_SAMPLES = 100
+const CONNECT_SAMPLES = 60
 const CONNECT_SAMPLES_QUICK = 25
 
 function connectSeries (mode: 'cold' | 'known'): LatencySeries {

@@ -9,9 +9,9 @@ import type { LatencySeries } from '../series.ts'
 
 /**
  * Each sample is a task added, claimed, finished and pruned (tens of ms with fsync on a loaded
- * disk): 1,000 samples (100 under --quick) keep the whole run within its budget.
+ * disk): 600 samples (100 under --quick) keep the whole run within its budget.
  */
-const TASK_SAMPLES = 1000
+const TASK_SAMPLES = 600
 const TASK_SAMPLES_QUICK = 100
 
 function taskSeries (fsync: 'on' | 'off'): LatencySeries {
