@@ -56,6 +56,8 @@ export class Device {
   readonly pairing: PairingService
   readonly name: string
   readonly role: DeviceRole
+  /** Where `dispatch desktop --web` serves the phone web app (LAN first), once it does. */
+  webUrls: string[] = []
   private configWrites: Promise<unknown> = Promise.resolve()
   private closed = false
 

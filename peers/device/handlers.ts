@@ -67,7 +67,7 @@ export function deviceHandlers (device: Device): ControlHandlers {
       signal.addEventListener('abort', onAbort, { once: true })
       try {
         // The only place the secret leaves: the invite line itself.
-        emit({ event: 'invite', invite: open.text, expiresAt: new Date(open.expiresAt).toISOString() })
+        emit({ event: 'invite', invite: open.text, expiresAt: new Date(open.expiresAt).toISOString(), webUrls: device.webUrls })
         const member = await open.paired
         await device.rememberPeer(member.peerId, [], member.name)
         return { event: 'paired', peerId: member.peerId, name: member.name }

@@ -1,78 +1,66 @@
-// The phone web app in a real Chromium (390×844, mobile) against a desktop process on loopback:
-// pair from an invite link, add `$ echo hi`, see it done with its result; over WebSockets and
+// The phone web app in a real Chromium (390×844, mobile) against the real CLI on loopback:
+// `dispatch desktop --web` serves the app and runs `$ ` tasks, `dispatch pair --web` gives the
+// link. Pair from the link, add `$ echo hi`, see it done with its result; over WebSockets and
 // over WebRTC-direct; offline adds survive a reopen and sync later; notification; revocation.
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import type { BrowserContext, Page } from 'playwright-core'
 import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
-import { buildWeb } from './build.ts'
-import { startWebServer } from './web-server.ts'
-import type { WebServer } from './web-server.ts'
+import { DispatchProcess, dispatch, ok } from '../e2e/cli-process.ts'
+import { listenHosts, webListenAddrs } from './web-server.ts'
 
 const test = suite('web app in Chromium')
 const skipped = chromiumUnavailable()
 const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
-interface Desktop { child: ChildProcess, peerId: string, next: (event: string) => Promise<Record<string, unknown>>, send: (line: string) => void }
-
-async function startDesktop (home: string, allow: string): Promise<Desktop> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'desktop.fixture.ts'), home, allow], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const events: Array<Record<string, unknown>> = []
-  const waiters: Array<() => void> = []
-  createInterface({ input: child.stdout! }).on('line', line => {
-    try { events.push(JSON.parse(line)) } catch { return }
-    for (const w of waiters.splice(0)) w()
-  })
-  const next = async (event: string): Promise<Record<string, unknown>> => {
-    for (;;) {
-      const i = events.findIndex(e => e.event === event)
-      if (i >= 0) return events.splice(i, 1)[0]
-      await new Promise<void>((resolve, reject) => { waiters.push(resolve); setTimeout(() => reject(new Error(`desktop: no ${event} event`)), 30_000) })
-    }
-  }
-  const ready = await next('ready')
-  return { child, peerId: String(ready.peerId), next, send: line => child.stdin!.write(line + '\n') }
-}
-
 let chromium: LaunchedChromium
-let web: WebServer
 let root: string
-let desktop: Desktop
+let home: string
+let desktop: DispatchProcess
+let webUrl: string
 
 test.before(async () => {
   if (skipped !== null) return
   root = await mkdtemp(join(tmpdir(), 'dispatch-web-'))
-  const dist = await buildWeb(join(root, 'dist'), { minify: false })
-  web = await startWebServer({ dir: dist, host: '127.0.0.1', port: 0 })
+  home = join(root, 'desktop')
   await mkdir(join(root, 'work'))
-  desktop = await startDesktop(join(root, 'desktop'), join(root, 'work'))
-  chromium = await launchChromium()
+  const launched = launchChromium()
+  // Builds peers/web/dist first when it is missing or older than its sources.
+  desktop = new DispatchProcess(home, [
+    'desktop', '--web', '--web-port', '0', '--name', 'test-desktop', '--executor', 'shell',
+    '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct',
+    '--terminal', '--allow', join(root, 'work'), '--json'
+  ], { DISPATCH_MDNS: '0' })
+  const ready = await desktop.waitFor(l => l.event === 'ready', 90_000)
+  webUrl = ready.web[0]
+  assert.match(webUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/)
+  chromium = await launched
 })
 
 test.after(async () => {
   if (skipped !== null) return
-  desktop?.child.kill()
+  desktop?.child.kill('SIGCONT')
+  await desktop?.stop()
   await chromium?.close()
-  await web?.close()
   await rm(root, { recursive: true, force: true })
 })
 
 async function pairedPage (context: BrowserContext, transport: string): Promise<Page> {
-  desktop.send('invite')
-  const { invite } = await desktop.next('invite')
+  const pair = new DispatchProcess(home, ['pair', '--web', '--yes', '--json'])
+  const { link, invite } = await pair.waitFor(l => l.event === 'invite')
+  assert.is(link, `${webUrl}#${String(invite)}`)
   const page = await context.newPage()
   page.on('pageerror', err => { console.log(`  [page error] ${err.message}`) })
-  await page.goto(`http://127.0.0.1:${web.port}/?transport=${transport}#${String(invite)}`)
+  // The test picks the transport with a query parameter; the fragment is the link as the QR has it.
+  await page.goto(String(link).replace('/#', `/?transport=${transport}#`))
   await page.waitForSelector('body[data-paired="1"]', { timeout: 30_000 })
-  await desktop.next('paired')
+  await pair.waitFor(l => l.event === 'paired')
+  assert.is(await pair.exited, 0)
   assert.not.ok(page.url().includes('DISPATCH1'), 'the invite is dropped from the address bar')
   return page
 }
@@ -151,14 +139,21 @@ if (skipped !== null) {
     }
   })
 
+  test('pair --web needs a desktop serving the app; --web adds the browser transports on the --listen host', async () => {
+    const r = await dispatch(join(root, 'no-web'), ['pair', '--web', '--yes', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    assert.is.not(r.code, 0)
+    assert.match(r.stderr, 'dispatch desktop --web')
+    assert.equal(webListenAddrs(['/ip4/127.0.0.1/tcp/0']), ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws', '/ip4/127.0.0.1/udp/0/webrtc-direct'])
+    assert.equal(listenHosts(['/ip4/0.0.0.0/tcp/4317', '/ip4/127.0.0.1/tcp/0/ws']), ['0.0.0.0'])
+  })
+
   test('a revoked browser device is refused and the page says so', async () => {
     const context = await chromium.context(MOBILE)
     try {
       const page = await pairedPage(context, 'ws')
       await page.waitForSelector('#conn.on', { timeout: 20_000 })
       const peer = await page.evaluate(() => document.body.dataset.peer)
-      desktop.send(`revoke ${peer}`)
-      await desktop.next('revoked')
+      await ok(home, ['revoke', String(peer), '--json'])
       await page.waitForSelector('#refusal:not([hidden])', { timeout: 30_000 })
       assert.match(await page.locator('#refusal').innerText(), /revoked/)
       await page.reload() // a reopened page still knows, although the desktop now refuses it at the gate

@@ -1,5 +1,6 @@
 // `dispatch desktop`: run this home's device as a desktop: hold the home, listen, keep
 // members in sync, run the tasks addressed to it, answer the other verbs, until interrupted.
+// With --web it also serves the phone web app and listens where a browser page can dial it.
 
 import { lockHome } from '../../home/lock.ts'
 import { serveControl } from '../../home/control.ts'
@@ -34,11 +35,13 @@ async function startAgent (device: Device, ctx: VerbContext, executor: ExecutorM
 
 export const desktop: Verb = {
   name: 'desktop',
-  usage: '[--name N] [--listen MULTIADDR]... [--allow DIR]... [--allow-read DIR]... [--terminal] [--network] [--executor auto|claude|shell] [--concurrency N] [--relay MULTIADDR]...',
+  usage: '[--name N] [--web [--web-port P]] [--listen MULTIADDR]... [--allow DIR]... [--allow-read DIR]... [--terminal] [--network] [--executor auto|claude|shell] [--concurrency N] [--relay MULTIADDR]...',
   summary: 'run this device as a desktop: stay online, sync, run the tasks addressed to it',
   options: {
     name: { type: 'string' },
     listen: { type: 'string', multiple: true },
+    web: { type: 'boolean' },
+    'web-port': { type: 'string' },
     relay: { type: 'string', multiple: true },
     allow: { type: 'string', multiple: true },
     'allow-read': { type: 'string', multiple: true },
@@ -52,25 +55,43 @@ export const desktop: Verb = {
     if (!['auto', 'claude', 'shell'].includes(executor)) throw new UsageError('--executor takes auto, claude or shell')
     const concurrency = ctx.values.concurrency === undefined ? undefined : Number(ctx.values.concurrency)
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency takes a whole number of at least 1')
+    const web = ctx.values.web === true
+    const webPort = ctx.values['web-port'] === undefined ? undefined : Number(ctx.values['web-port'])
+    if (webPort !== undefined && (!web || !Number.isInteger(webPort) || webPort < 0 || webPort > 65535)) throw new UsageError('--web-port takes a port number (0 for any free one), with --web')
     // The engine loads only for the verbs that run it (start-up of the others stays quick).
     const { openDevice } = await import('../../device/device.ts')
     const { deviceHandlers } = await import('../../device/handlers.ts')
+    const webApp = web ? await import('../../web/web-server.ts') : null
+    // Built (if missing or stale) while the device opens.
+    const built = webApp?.ensureWebBuilt()
+    built?.catch(() => {})
     const lock = await lockHome(ctx.home)
+    let listen = ctx.values.listen as string[] | undefined
+    if (webApp !== null) listen = webApp.webListenAddrs(listen)
     const device = await openDevice({
       home: ctx.home,
       lock,
       role: 'desktop',
       name: ctx.values.name as string | undefined,
-      listen: ctx.values.listen as string[] | undefined,
+      listen,
       relays: ctx.values.relay as string[] | undefined
     })
     let server: Awaited<ReturnType<typeof serveControl>> | null = null
     let stopAgent: (() => Promise<void>) | null = null
+    let webServer: { urls: string[], close: () => Promise<void> } | null = null
     try {
+      if (webApp !== null && listen !== undefined) {
+        if (await built === 'built' || await built === 'rebuilt') ctx.note(`dispatch: web app ${await built} into ${webApp.WEB_DIST_DIR}`)
+        webServer = await webApp.serveWebApp(listen, webPort ?? webApp.DEFAULT_WEB_PORT)
+        device.webUrls = webServer.urls
+      }
       server = await serveControl(ctx.home, deviceHandlers(device))
-      const ready = { event: 'ready', peerId: device.peerId, name: device.name, addrs: device.node.addrs() }
+      const ready = { event: 'ready', peerId: device.peerId, name: device.name, addrs: device.node.addrs(), ...(webServer !== null ? { web: webServer.urls } : {}) }
       if (ctx.json) ctx.printJson(ready)
-      else ctx.print(`desktop "${device.name}" ready (${device.peerId})\n${ready.addrs.map(a => `  ${a}`).join('\n')}`)
+      else {
+        ctx.print(`desktop "${device.name}" ready (${device.peerId})\n${ready.addrs.map(a => `  ${a}`).join('\n')}`)
+        if (webServer !== null) ctx.print(`phone web app: ${webServer.urls.join('  ')}\n  pair a phone with: dispatch pair --web`)
+      }
       // After the ready line (the first line of --json), so task events never precede it.
       const agent = await startAgent(device, ctx, executor, concurrency)
       stopAgent = agent.stop
@@ -89,6 +110,7 @@ export const desktop: Verb = {
     } finally {
       await stopAgent?.()
       await server?.close()
+      await webServer?.close()
       await device.close()
     }
   }

@@ -1,5 +1,7 @@
 // `dispatch pair`: open an invite on this desktop, show it (text + QR, PNG on request),
 // confirm the phone that uses it. Through the running desktop when there is one.
+// With --web the QR is a link to the web app the desktop serves (`dispatch desktop --web`),
+// the invite in its fragment: browsers never send a fragment to the server.
 
 import { callDevice } from '../../device/reach.ts'
 import { renderQrTerminal, writeQrPng } from '../qr.ts'
@@ -9,42 +11,61 @@ import { confirmOnTerminal } from './confirm-pairing.ts'
 
 export const pair: Verb = {
   name: 'pair',
-  usage: '[--ttl SECONDS] [--png FILE] [--yes] [--listen MULTIADDR]...',
+  usage: '[--web] [--ttl SECONDS] [--png FILE] [--yes] [--listen MULTIADDR]...',
   summary: 'show an invite (QR) for a phone to join, and confirm it',
   options: {
     ttl: { type: 'string' },
     png: { type: 'string' },
     yes: { type: 'boolean' },
+    web: { type: 'boolean' },
     listen: { type: 'string', multiple: true }
   },
   async run (ctx) {
     const ttl = ctx.values.ttl === undefined ? 300 : Number(ctx.values.ttl)
     if (!Number.isFinite(ttl) || ttl <= 0) throw new UsageError('--ttl takes a positive number of seconds')
     const png = ctx.values.png as string | undefined
+    const web = ctx.values.web === true
     const confirm = confirmOnTerminal(ctx)
     let shown: Promise<void> = Promise.resolve()
-    const result = await callDevice(ctx.home, 'pair', { ttlMs: Math.round(ttl * 1000), yes: ctx.values.yes === true }, {
-      open: { role: 'desktop', listen: ctx.values.listen as string[] | undefined, connect: true },
-      serve: true,
-      signal: ctx.signal,
-      onEvent: (event, call) => {
-        if (event?.event === 'invite') {
-          shown = show(event.invite as string, event.expiresAt as string)
-          return
+    // --web with no desktop serving the app: give up the invite at once, say why.
+    const abort = new AbortController()
+    const onAbort = (): void => { abort.abort() }
+    ctx.signal.addEventListener('abort', onAbort, { once: true })
+    let noWeb = false
+    let result: { peerId: string, name: string }
+    try {
+      result = await callDevice(ctx.home, 'pair', { ttlMs: Math.round(ttl * 1000), yes: ctx.values.yes === true }, {
+        open: { role: 'desktop', listen: ctx.values.listen as string[] | undefined, connect: true },
+        serve: true,
+        signal: abort.signal,
+        onEvent: (event, call) => {
+          if (event?.event === 'invite') {
+            const urls = (event.webUrls ?? []) as string[]
+            if (web && urls.length === 0) { noWeb = true; abort.abort(); return }
+            shown = show(event.invite as string, event.expiresAt as string, web ? `${urls[0]}#${event.invite as string}` : undefined)
+            return
+          }
+          confirm(event, call)
         }
-        confirm(event, call)
-      }
-    })
+      })
+    } catch (err) {
+      if (noWeb) throw new UsageError('pair --web needs a desktop serving the web app: start it with dispatch desktop --web')
+      throw err
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort)
+    }
     await shown
     if (ctx.json) ctx.printJson({ event: 'paired', peerId: result.peerId, name: result.name })
     else ctx.print(`paired with "${result.name}" (${result.peerId})`)
 
-    async function show (invite: string, expiresAt: string): Promise<void> {
-      if (png !== undefined) await writeQrPng(png, invite)
-      if (ctx.json) { ctx.printJson({ event: 'invite', invite, expiresAt }); return }
-      ctx.print(await renderQrTerminal(invite))
-      ctx.print(invite)
-      ctx.print(`scan or paste it with: dispatch join INVITE   (valid until ${expiresAt}${png !== undefined ? `; QR written to ${png}` : ''})`)
+    async function show (invite: string, expiresAt: string, link?: string): Promise<void> {
+      const qr = link ?? invite
+      if (png !== undefined) await writeQrPng(png, qr)
+      if (ctx.json) { ctx.printJson({ event: 'invite', invite, expiresAt, ...(link !== undefined ? { link } : {}) }); return }
+      ctx.print(await renderQrTerminal(qr))
+      ctx.print(qr)
+      const how = link !== undefined ? 'open it on the phone (camera app: scan the QR)' : 'scan or paste it with: dispatch join INVITE'
+      ctx.print(`${how}   (valid until ${expiresAt}${png !== undefined ? `; QR written to ${png}` : ''})`)
     }
   }
 }
