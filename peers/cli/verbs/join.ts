@@ -20,7 +20,10 @@ export const join: Verb = {
   async run (ctx) {
     const image = ctx.values.image as string | undefined
     if ((image === undefined) === (ctx.positionals[0] === undefined)) throw new UsageError('give either an INVITE or --image FILE')
-    const text = image !== undefined ? await readQrPng(image) : ctx.positionals[0]
+    const read = image !== undefined ? await readQrPng(image) : ctx.positionals[0]
+    // A `pair --web` link (http://…/#DISPATCH1:…) carries the invite in its fragment.
+    const hash = read.indexOf('#')
+    const text = /^https?:\/\//i.test(read.trim()) && hash >= 0 ? decodeURIComponent(read.slice(hash + 1)) : read
     // Refuse a bad, secretless or bare-multiaddr invite before touching the home.
     const { decodeInvite } = await import('../../../core/index.ts')
     decodeInvite(text)
