@@ -6,6 +6,8 @@ import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 
 const BIN = join(import.meta.dirname, '..', 'cli', 'bin.js')
 
@@ -113,4 +115,29 @@ export async function openPair (home: string, extra: string[] = []): Promise<{ p
   const proc = new DispatchProcess(home, ['pair', '--json', '--yes', ...extra])
   const line = await proc.waitFor(l => l.event === 'invite')
   return { proc, invite: line.invite }
+}
+
+/** One test file's scratch space: fresh homes under one temporary folder, and the processes to stop at the end. */
+export interface Scratch {
+  root: string
+  /** A new, unused home directory path. */
+  home: () => string
+  running: Set<DispatchProcess>
+  /** Stop what still runs and remove the folder (give it to uvu's `test.after`). */
+  cleanup: () => Promise<void>
+}
+
+export async function makeScratch (prefix: string): Promise<Scratch> {
+  const root = await mkdtemp(join(tmpdir(), prefix))
+  const running = new Set<DispatchProcess>()
+  let n = 0
+  return {
+    root,
+    home: () => join(root, `h${++n}`),
+    running,
+    cleanup: async () => {
+      await Promise.all(Array.from(running).map(async p => await p.stop()))
+      await rm(root, { recursive: true, force: true })
+    }
+  }
 }

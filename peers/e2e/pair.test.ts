@@ -4,20 +4,12 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm, readFile, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { dispatch, ok, freePort, startDesktop, openPair, DispatchProcess } from './cli-process.ts'
+import { dispatch, ok, freePort, startDesktop, openPair, makeScratch } from './cli-process.ts'
 
-const root = await mkdtemp(join(tmpdir(), 'dpair-'))
-let n = 0
-const home = (): string => join(root, `h${++n}`)
-const running = new Set<DispatchProcess>()
-
-test.after(async () => {
-  await Promise.all(Array.from(running).map(async p => await p.stop()))
-  await rm(root, { recursive: true, force: true })
-})
+const { root, home, running, cleanup } = await makeScratch('dpair-')
+test.after(cleanup)
 
 test('pair with --yes through a running desktop; both list each other; restart both, they resync', async () => {
   const [desk, phone] = [home(), home()]

@@ -4,23 +4,13 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { base64url } from 'multiformats/bases/base64'
 import { createSyncNode, decodeInvite, encodeInvite, inviteProof, constants } from '../../core/index.ts'
 import { StreamChannel } from '../../core/net/stream-channel.ts'
-import { dispatch, ok, startDesktop, openPair, DispatchProcess } from './cli-process.ts'
+import { dispatch, ok, startDesktop, openPair, makeScratch } from './cli-process.ts'
 
-const root = await mkdtemp(join(tmpdir(), 'drefuse-'))
-let n = 0
-const home = (): string => join(root, `h${++n}`)
-const running = new Set<DispatchProcess>()
-
-test.after(async () => {
-  await Promise.all(Array.from(running).map(async p => await p.stop()))
-  await rm(root, { recursive: true, force: true })
-})
+const { home, running, cleanup } = await makeScratch('drefuse-')
+test.after(cleanup)
 
 async function names (h: string): Promise<string[]> {
   return (await ok(h, ['devices', '--json']))[0].map((x: any) => x.name).sort()

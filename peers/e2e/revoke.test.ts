@@ -3,21 +3,11 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { callControl } from '../home/control.ts'
-import { dispatch, ok, startDesktop, openPair, DispatchProcess } from './cli-process.ts'
+import { dispatch, ok, startDesktop, openPair, DispatchProcess, makeScratch } from './cli-process.ts'
 
-const root = await mkdtemp(join(tmpdir(), 'drevoke-'))
-let n = 0
-const home = (): string => join(root, `h${++n}`)
-const running = new Set<DispatchProcess>()
-
-test.after(async () => {
-  await Promise.all(Array.from(running).map(async p => await p.stop()))
-  await rm(root, { recursive: true, force: true })
-})
+const { home, running, cleanup } = await makeScratch('drevoke-')
+test.after(cleanup)
 
 async function pairPhone (desk: string, name: string): Promise<string> {
   const phone = home()

@@ -3,21 +3,14 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createSyncNode, constants } from '../../core/index.ts'
 import { callControl } from '../home/control.ts'
-import { ok, freePort, startDesktop, openPair, DispatchProcess } from './cli-process.ts'
+import { ok, freePort, startDesktop, openPair, DispatchProcess, makeScratch } from './cli-process.ts'
 
-const root = await mkdtemp(join(tmpdir(), 'dstrange-'))
-const running = new Set<DispatchProcess>()
-
-test.after(async () => {
-  await Promise.all(Array.from(running).map(async p => await p.stop()))
-  await rm(root, { recursive: true, force: true })
-})
+const { root, running, cleanup } = await makeScratch('dstrange-')
+test.after(cleanup)
 
 test('1,000 attempts by an unpaired peer: none reaches sync; the member keeps syncing', async () => {
   const [desk, phone] = [join(root, 'd'), join(root, 'p')]

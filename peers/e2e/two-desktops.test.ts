@@ -3,18 +3,11 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ok, freePort, startDesktop, openPair, DispatchProcess } from './cli-process.ts'
+import { ok, freePort, startDesktop, openPair, makeScratch } from './cli-process.ts'
 
-const root = await mkdtemp(join(tmpdir(), 'dtwo-'))
-const running = new Set<DispatchProcess>()
-
-test.after(async () => {
-  await Promise.all(Array.from(running).map(async p => await p.stop()))
-  await rm(root, { recursive: true, force: true })
-})
+const { root, running, cleanup } = await makeScratch('dtwo-')
+test.after(cleanup)
 
 test('a second desktop pairs with the same phone; a change on A reaches B through the phone', async () => {
   const [deskA, deskB, phone] = [join(root, 'a'), join(root, 'b'), join(root, 'p')]
@@ -41,7 +34,7 @@ test('a second desktop pairs with the same phone; a change on A reaches B throug
   a = await startDesktop(deskA, 'alpha-renamed', portA)
   running.add(a.proc)
   // A and B never connect to each other; the phone syncs with both.
-  for (let i = 0; i < 5 && await nameOf(deskB, a.ready.peerId) !== 'alpha-renamed'; i++) await ok(phone, ['sync'])
+  for (let i = 0; i < 20 && await nameOf(deskB, a.ready.peerId) !== 'alpha-renamed'; i++) await ok(phone, ['sync'])
   assert.is(await nameOf(deskB, a.ready.peerId), 'alpha-renamed')
   assert.is(await nameOf(phone, a.ready.peerId), 'alpha-renamed')
 })
