@@ -222,14 +222,11 @@ export function taskHandlers (device: Device): ControlHandlers {
       const old = board.list().filter(t => isFinal(t.status) && (t.finishedAt ?? t.createdAt) <= cutoff)
       const now = Date.now()
       await archive.append(old.map(t => ({ ...t, log: board.log(t.id), archivedAt: now })))
-      let removed = 0
-      let keptForCreator = 0
-      for (const t of old) {
-        if (t.createdBy !== device.peerId) { keptForCreator++; continue }
-        forgetFinished(t.id)
-        board.removeTask(t.id)
-        removed++
-      }
+      const mine = old.filter(t => t.createdBy === device.peerId)
+      for (const t of mine) forgetFinished(t.id)
+      board.removeTasks(mine.map(t => t.id))
+      const removed = mine.length
+      const keptForCreator = old.length - mine.length
       await device.space.flush()
       const docBytesAfter = Y.encodeStateAsUpdate(device.space.doc).byteLength
       return { archived: old.length, removed, keptForCreator, docBytesBefore, docBytesAfter }

@@ -121,7 +121,7 @@ test('cancel: a queued task never runs; a running one stops, status cancelled', 
 })
 
 test('kill -9 of the desktop mid-task: interrupted, retried once (attempt 2); the audit log entry survives', async () => {
-  const [t] = await ok(phone, ['add', '--json', '--to', 'alpha', '$ sleep 2 && echo survived'])
+  const [t] = await ok(phone, ['add', '--json', '--to', 'alpha', '$ sleep 6 && echo survived'])
   await watch.waitFor(statusLine(t.id, 'running'))
   a.proc.child.kill('SIGKILL')
   await a.proc.exited
@@ -129,7 +129,7 @@ test('kill -9 of the desktop mid-task: interrupted, retried once (attempt 2); th
   const audit = (await readFile(join(deskA, 'audit.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l))
   assert.is(audit.filter(e => e.taskId === t.id).length, 1, 'one entry per tool call, on disk before it ran')
   await startA()
-  const done = await watch.waitFor(finishedLine(t.id), 30_000)
+  const done = await watch.waitFor(finishedLine(t.id), 60_000)
   assert.is(done.task.status, 'done', done.task.error)
   assert.is(done.task.attempt, 2)
   assert.is(done.task.result.trim(), 'survived')

@@ -225,9 +225,16 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
 
   /** Prune: only the creator removes, and only a finished task. */
   removeTask (id: string): void {
-    const task = this.#creatorTask(id, 'id')
-    if (!isFinal(task.status)) throw new IllegalTransitionError(id, task.status, 'removed')
-    this.doc.transact(() => this.tasks.delete(id), this.origin)
+    this.removeTasks([id])
+  }
+
+  /** Remove many finished tasks in one transaction: one update, one write, one message. */
+  removeTasks (ids: string[]): void {
+    for (const id of ids) {
+      const task = this.#creatorTask(id, 'id')
+      if (!isFinal(task.status)) throw new IllegalTransitionError(id, task.status, 'removed')
+    }
+    this.doc.transact(() => { for (const id of ids) this.tasks.delete(id) }, this.origin)
   }
 
   // ---- executor writes (the target desktop) ----------------------------------------
