@@ -19,7 +19,7 @@ test('bench/run.ts --quick --samples 50 --only floor,connect/known writes table,
 
     assert.match(stdout, /\| series \| n \| p50 \| p90 \| p99 \| p99\.9 \| max \| mean \| p50 \/ floor \| p99 \/ floor \|/)
     assert.match(stdout, /^\| floor \| 50 \| [\d.,]+ \|.*\| 1\.00× \| 1\.00× \|$/m)
-    assert.match(stdout, /^\| connect\/known \| 25 \| [\d.,]+ \|/m)
+    assert.match(stdout, /^\| connect\/known \| 15 \| [\d.,]+ \|/m)
 
     const files = readdirSync(out).sort()
     assert.equal(files.length, 2, `expected one JSON and one SVG, got ${files.join(', ')}`)
@@ -49,7 +49,7 @@ test('bench/run.ts --quick --samples 50 --only floor,connect/known writes table,
 
     const connect = report.series[1] as LatencyResult
     assert.equal(connect.status, 'ok', connect.reason)
-    assert.equal(connect.summary?.n, 25, 'the quick cap of a connection-setup series')
+    assert.equal(connect.summary?.n, 15, 'the quick cap of a connection-setup series')
 
     const svg = readFileSync(join(out, svgFile), 'utf8')
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)

@@ -11,7 +11,7 @@ import type { LatencySeries } from '../series.ts'
  * 5 inbound connections per second from one host): fewer samples keep the run short.
  */
 const CONNECT_SAMPLES = 60
-const CONNECT_SAMPLES_QUICK = 25
+const CONNECT_SAMPLES_QUICK = 15
 
 function connectSeries (mode: 'cold' | 'known'): LatencySeries {
   return {
