@@ -123,11 +123,14 @@ test('cancel: a queued task never runs; a running one stops, status cancelled', 
 test('kill -9 of the desktop mid-task: interrupted, retried once (attempt 2); the audit log entry survives', async () => {
   const [t] = await ok(phone, ['add', '--json', '--to', 'alpha', '$ sleep 6 && echo survived'])
   await watch.waitFor(statusLine(t.id, 'running'))
+  const auditEntries = async (): Promise<number> => (await readFile(join(deskA, 'audit.jsonl'), 'utf8').catch(() => ''))
+    .trim().split('\n').filter(l => l !== '').map(l => JSON.parse(l)).filter(e => e.taskId === t.id).length
+  // The executor appends (and fsyncs) the entry just before it starts the command.
+  for (let i = 0; i < 200 && await auditEntries() === 0; i++) await new Promise(resolve => setTimeout(resolve, 50))
   a.proc.child.kill('SIGKILL')
   await a.proc.exited
   running.delete(a.proc)
-  const audit = (await readFile(join(deskA, 'audit.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l))
-  assert.is(audit.filter(e => e.taskId === t.id).length, 1, 'one entry per tool call, on disk before it ran')
+  assert.is(await auditEntries(), 1, 'one entry per tool call, on disk before it ran, still there after kill -9')
   await startA()
   const done = await watch.waitFor(finishedLine(t.id), 60_000)
   assert.is(done.task.status, 'done', done.task.error)
