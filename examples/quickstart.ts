@@ -22,7 +22,11 @@ if (role === 'laptop') {
   text.insert(text.length, 'laptop was here. ')
   await space.flush()
   console.log('[laptop]  wrote "laptop was here." (on disk before this line)')
-  await new Promise<void>(resolve => text.observe(() => { if (text.toString().includes('desktop replies')) resolve() }))
+  await new Promise<void>(resolve => {
+    const check = (): void => { if (text.toString().includes('desktop replies')) resolve() }
+    text.observe(check)
+    check() // the reply may have arrived while our line was being written to disk
+  })
   console.log(`[laptop]  received the reply: ${JSON.stringify(text.toString())}`)
   await node.stop()
 } else {
