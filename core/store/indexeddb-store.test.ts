@@ -35,7 +35,9 @@ if (skipped !== null) {
         page.on('pageerror', reject)
       })
       await page.goto(`${ORIGIN}/`)
-      await Promise.race([finished, new Promise((_, reject) => setTimeout(() => reject(new Error(`no report in 60 s:\n${out}`)), 60_000))])
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const deadline = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no report in 60 s:\n${out}`)), 60_000) })
+      await Promise.race([finished, deadline]).finally(() => clearTimeout(timer))
       const text = out.replace(/\x1b\[[0-9;]*m/g, '')
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1])
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1])
