@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { createServer } from 'node:net'
+import { freeLoopbackPort } from '../cli/free-port.ts'
 import { join } from 'node:path'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -91,16 +91,7 @@ export class DispatchProcess {
 }
 
 /** A TCP port free right now on 127.0.0.1, so a desktop can come back on the same address. */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
+export const freePort = freeLoopbackPort
 
 /** Starts `dispatch desktop --json` and waits for its ready line. */
 export async function startDesktop (home: string, name: string, port?: number): Promise<{ proc: DispatchProcess, ready: any }> {

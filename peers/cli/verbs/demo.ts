@@ -5,21 +5,11 @@
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
+import { freeLoopbackPort } from '../free-port.ts'
 import type { Verb } from '../verb.ts'
 
 const DEMO_TIMEOUT_MS = 60_000
 
-async function freeLoopbackPort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 export const demo: Verb = {
   name: 'demo',
