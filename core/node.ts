@@ -43,11 +43,6 @@ export interface SyncNodeOptions {
   privateKey?: PrivateKey
   /** Listen multiaddrs; loopback on ephemeral ports by default. */
   listen?: string[]
-  /**
-   * Admit a peer that is not a member of any open space at the connection gate.
-   * Pairing uses it while an invite is open; such a peer still cannot sync.
-   */
-  admitStranger?: (peerId: string) => boolean
   /** Bounds for reconnection backoff. */
   reconnect?: { minMs?: number, maxMs?: number }
   /** libp2p transports instead of the Node set (a browser passes WebSockets and WebRTC-direct). */
@@ -140,7 +135,6 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   /** Is `peerId` a member of an open space, or admitted as a stranger for pairing? */
   admits (peerId: string): boolean {
     for (const space of this.spaces.values()) if (space.allows(peerId)) return true
-    if (this.options.admitStranger?.(peerId) === true) return true
     for (const gate of this.strangerGates) if (gate(peerId)) return true
     return false
   }

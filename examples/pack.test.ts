@@ -18,10 +18,9 @@ const FIRST = `
 import { spawn } from 'node:child_process'
 import { createSyncNode, MemoryStore, PairingService } from 'dispatch-p2p'
 
-let pairing
-const node = await createSyncNode({ admitStranger: () => pairing?.admitsStranger() ?? false })
+const node = await createSyncNode()
 const space = await node.openSpace('shared', { storage: new MemoryStore() })
-pairing = new PairingService(node, space, { name: 'first' })
+const pairing = new PairingService(node, space, { name: 'first' })
 await pairing.start()
 const invite = pairing.openInvite()
 const second = spawn(process.execPath, ['second.mjs', invite.text], { stdio: ['ignore', 'inherit', 'inherit'] })

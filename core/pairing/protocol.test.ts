@@ -17,11 +17,10 @@ interface Device { node: SyncNode, space: Space, pairing?: PairingService }
 const nodes: SyncNode[] = []
 
 async function desktop (now?: () => number): Promise<Device & { pairing: PairingService }> {
-  let pairing: PairingService | undefined
-  const node = await createSyncNode({ admitStranger: peerId => pairing?.admitsStranger(peerId) ?? false })
+  const node = await createSyncNode()
   nodes.push(node)
   const space = await node.openSpace('dispatch', { storage: new MemoryStore() })
-  pairing = new PairingService(node, space, { name: 'desk', now })
+  const pairing = new PairingService(node, space, { name: 'desk', now })
   await pairing.start()
   return { node, space, pairing }
 }

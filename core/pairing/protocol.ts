@@ -184,7 +184,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
   }
 
   /**
-   * For the node's `admitStranger`: true while some invite's window is open (its lifetime,
+   * The stranger gate this service registers on the node: true while some invite's window is open (its lifetime,
    * plus a short grace so a late or second use is told why instead of being dropped).
    */
   admitsStranger (peerId?: string): boolean {

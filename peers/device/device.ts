@@ -171,17 +171,15 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     const relays = Array.from(new Set([...(config.relays ?? []), ...(options.relays ?? [])]))
     if (relays.length !== (config.relays ?? []).length) await updateConfig(layout.config, c => { c.relays = relays })
     const privateKey = await loadOrCreateIdentity(layout.identityKey)
-    let pairing: PairingService | undefined
     const node = await createSyncNode({
       privateKey,
       listen: options.listen ?? (role === 'desktop' ? desktopListenAddrs() : []),
-      admitStranger: peerId => pairing?.admitsStranger(peerId) ?? false,
       reconnect: options.reconnect,
       relays,
       mdns: options.mdns ?? process.env.DISPATCH_MDNS !== '0'
     })
     const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }) })
-    pairing = new PairingService(node, space, { name })
+    const pairing = new PairingService(node, space, { name })
     await pairing.start()
     const self = space.members.get(node.peerId)
     if (self === null || self.name !== name || self.role !== role) {
