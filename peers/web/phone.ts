@@ -16,8 +16,8 @@ const DESKTOPS_KEY = 'dispatch.desktops'
 const REFUSAL_KEY = 'dispatch.refusal'
 const NAME_KEY = 'dispatch.name'
 
-/** Which browser transports to use towards desktops: both by default. */
-export type TransportChoice = 'any' | 'ws' | 'webrtc'
+/** Which browser transports to use towards desktops: both by default; `relay` (a test knob) only circuit relay addresses reached over WebSockets. */
+export type TransportChoice = 'any' | 'ws' | 'webrtc' | 'relay'
 
 export interface KnownDesktop { name: string, addrs: string[] }
 
@@ -54,6 +54,14 @@ export class Phone extends ObservableV2<PhoneEvents> {
     space.members.map.observeDeep(changed)
     space.on('peer-connected', changed)
     space.on('peer-disconnected', changed)
+    // Where the page reaches its peers, for tests: `data-via` holds the open connections and
+    // `data-via-log` every one opened so far, a line "<peerId> <remote multiaddr>" each.
+    const via = (c: { remotePeer: unknown, remoteAddr: unknown }): string => `${String(c.remotePeer)} ${String(c.remoteAddr)}`
+    node.libp2p.addEventListener('connection:open', event => {
+      document.body.dataset.viaLog = [document.body.dataset.viaLog, via(event.detail)].filter(Boolean).join('\n')
+      document.body.dataset.via = node.libp2p.getConnections().map(via).join('\n')
+    })
+    node.libp2p.addEventListener('connection:close', () => { document.body.dataset.via = node.libp2p.getConnections().map(via).join('\n') })
     const revokedHere = (): void => {
       if (this.refusal === null && space.members.isRevoked(node.peerId)) {
         this.refusal = 'This browser was revoked by the desktop. Pair again with a new invite to use it.'
@@ -109,6 +117,7 @@ export class Phone extends ObservableV2<PhoneEvents> {
   dialable (addrs: string[]): string[] {
     const ws = addrs.filter(a => /\/wss?(\/|$)/.test(a) || a.includes('/tls/ws'))
     const webrtc = addrs.filter(a => a.includes('/webrtc-direct/'))
+    if (this.transport === 'relay') return ws.filter(a => a.includes('/p2p-circuit'))
     if (this.transport === 'ws') return ws
     if (this.transport === 'webrtc') return webrtc
     return [...ws, ...webrtc]
