@@ -363,7 +363,14 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
 
   private async openSync (space: Space, peer: string): Promise<void> {
     try {
-      const stream = await this.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { runOnLimitedConnection: true })
+      // On a connection we already have, preferring a direct one: libp2p's dialProtocol never
+      // reuses a relayed (limited) connection, so it would dial again and fail where the relay
+      // is the only way to reach the peer.
+      const open = this.libp2p.getConnections(peerIdFromString(peer)).filter(c => c.status === 'open')
+      const connection = open.find(c => c.limits === undefined) ?? open[0]
+      const stream = connection !== undefined
+        ? await connection.newStream(SYNC_PROTOCOL, { runOnLimitedConnection: true })
+        : await this.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { runOnLimitedConnection: true })
       const channel = new StreamChannel(stream, { onError: (err) => this.emit('frame-error', [peer, err]) })
       channel.send(encodeHello(space.name))
       space.attach(channel, peer, this.peerId)

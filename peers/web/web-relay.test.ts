@@ -3,11 +3,10 @@
 // page paired from `pair --web` told to use only `/p2p-circuit` addresses (`?transport=relay`).
 // Pairing crosses the relay (the page's first connection to the desktop is `/p2p-circuit`); the
 // page then learns the desktop's direct addresses by identify and moves to a direct WebSocket,
-// so `$ echo via-relay` itself runs over the direct connection. What this does NOT show: a page
-// that can reach the desktop only through the relay. That does not sync today: core/node.ts
-// opens sync streams with `dialProtocol(peerId)`, and libp2p 3 never reuses a limited (relayed)
-// connection for that, so it dials again, fails on the unreachable direct addresses, and the
-// session never opens although a stream on the relayed connection itself works.
+// so `$ echo via-relay` itself runs over the direct connection. Not shown here: a page that can
+// reach the desktop only through the relay for the whole session (core/node.ts now opens sync
+// streams on the connection it already has, relayed ones included, because libp2p 3's
+// dialProtocol never reuses a limited connection; the core relay tests cover relay-only sync).
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
