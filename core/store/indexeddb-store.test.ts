@@ -12,7 +12,7 @@ const skipped = chromiumUnavailable()
 
 if (skipped !== null) {
   console.log(`SKIPPED: IndexedDbStore browser suite: ${skipped}`)
-  test.skip('IndexedDbStore passes the shared Storage suite in Chromium')
+  test.skip(`IndexedDbStore passes the shared Storage suite in Chromium (skipped: ${skipped})`, () => {})
 } else {
   test('IndexedDbStore passes the shared Storage suite in Chromium', async () => {
     const bundle = await build({
