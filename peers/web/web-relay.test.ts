@@ -3,7 +3,7 @@
 // page paired from `pair --web` told to use only `/p2p-circuit` addresses (`?transport=relay`).
 // Pairing crosses the relay (the page's first connection to the desktop is `/p2p-circuit`); the
 // page then learns the desktop's direct addresses by identify and moves to a direct WebSocket,
-// so `$ echo via-relay` itself runs over the direct connection. Not shown here: a page that can
+// so `$ echo via-relay` runs over whichever of the two is open at that moment. Not shown here: a page that can
 // reach the desktop only through the relay for the whole session (core/node.ts now opens sync
 // streams on the connection it already has, relayed ones included, because libp2p 3's
 // dialProtocol never reuses a limited connection; the core relay tests cover relay-only sync).
@@ -103,10 +103,12 @@ if (skipped !== null) {
       const relayed = (a: string): boolean => a.includes(`/ws/p2p/${String(relayReady.peerId)}/p2p-circuit`)
       // Pairing crossed the relay: the page's first connection to the desktop is the relayed one.
       assert.ok(ever.length > 0 && relayed(ever[0]), `connections the page opened to the desktop: ${JSON.stringify(ever)}`)
-      // Then identify told the page the desktop's direct addresses; it dialled the WebSocket one and
-      // dropped the relayed connection (core/node.ts prefers direct), so the task crossed directly.
-      assert.ok(open.length > 0 && open.every(a => !relayed(a) && a.startsWith(`/ip4/127.0.0.1/tcp/${String(wsPort)}/ws`)), `open connections to the desktop when the task was done: ${JSON.stringify(open)}`)
-      console.log(`  first connection relayed, then direct: ${JSON.stringify(ever)}; paired in ${paired - t0} ms, task done in ${ran - paired} ms, ${Date.now() - started} ms in all`)
+      // The task crossed on whichever connection was open: the relayed one (sync streams now open
+      // on the connection already there), or the direct WebSocket the page dials once identify
+      // tells it the desktop's addresses (core/node.ts then lets the relayed one go).
+      assert.ok(open.length > 0 && open.every(a => relayed(a) || a.startsWith(`/ip4/127.0.0.1/tcp/${String(wsPort)}/ws`)), `open connections to the desktop when the task was done: ${JSON.stringify(open)}`)
+      const via = open.every(relayed) ? 'the relay' : 'the direct WebSocket'
+      console.log(`  first connection relayed; task done over ${via}: ${JSON.stringify(ever)}; paired in ${paired - t0} ms, task done in ${ran - paired} ms, ${Date.now() - started} ms in all`)
     } finally {
       await context.close()
     }
