@@ -3,7 +3,8 @@
 // Kept small on purpose: the sync engine itself is the package root (`dispatch-p2p`).
 
 export { TaskBoard } from './tasks/task-board.ts'
-export type { TaskBoardOptions, TaskBoardEvents, AddTaskInput, FinishInput, DeviceRecord, DeviceRole, RuleViolation } from './tasks/task-board.ts'
+export type { TaskBoardOptions, TaskBoardEvents, AddTaskInput, FinishInput, RuleViolation } from './tasks/task-board.ts'
+export type { DeviceRole } from './tasks/roles.ts'
 export type { Task, TaskStatus, FinalStatus, TaskOutput, LogEntry, LogKind } from './tasks/task-rules.ts'
 export { IllegalTransitionError, WrongWriterError, TaskNotFoundError, InvalidTaskFieldError, UnknownTargetError } from './tasks/errors.ts'
 export { newTaskId, taskIdTime } from './tasks/task-id.ts'

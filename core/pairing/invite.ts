@@ -109,7 +109,7 @@ export function decodeInvite (text: string): Invite {
   if (trimmed.startsWith('/')) {
     let isAddr = true
     try { multiaddr(trimmed) } catch { isAddr = false }
-    if (isAddr) throw new InviteMissingSecretError('this is a bare multiaddr, not an invite: it carries no secret, so it cannot pair. Use the invite shown by `dispatch pair`')
+    if (isAddr) throw new InviteMissingSecretError('this is a bare multiaddr, not an invite: it carries no secret, so it cannot pair. Use an invite from the device you pair with')
   }
   if (trimmed.slice(0, INVITE_PREFIX.length).toUpperCase() !== INVITE_PREFIX) {
     if (/^dispatch\d+:/i.test(trimmed)) throw new InvalidInviteError('this invite comes from another version of dispatch and cannot be read here')
@@ -137,7 +137,7 @@ export function decodeInvite (text: string): Invite {
   } catch (err) {
     throw new InvalidInviteError(`invite is malformed: ${(err as Error).message}`)
   }
-  if (invite.secret.length === 0) throw new InviteMissingSecretError('invite carries no secret, so it cannot pair; mint a new one with `dispatch pair`')
+  if (invite.secret.length === 0) throw new InviteMissingSecretError('invite carries no secret, so it cannot pair; ask for a new invite')
   if (invite.secret.length < INVITE_SECRET_BYTES) throw new InvalidInviteError(`invite secret is shorter than ${INVITE_SECRET_BYTES * 8} bits`)
   return invite
 }
@@ -146,7 +146,7 @@ export function decodeInvite (text: string): Invite {
 export function assertInviteUsable (invite: Invite, now: number = Date.now()): void {
   if (invite.secret.length === 0) throw new InviteMissingSecretError('invite carries no secret, so it cannot pair')
   if (now >= invite.expiresAt) {
-    throw new InviteExpiredError(`invite expired at ${new Date(invite.expiresAt).toISOString()}; ask the desktop for a new one (dispatch pair)`)
+    throw new InviteExpiredError(`invite expired at ${new Date(invite.expiresAt).toISOString()}; ask for a new invite`)
   }
 }
 
