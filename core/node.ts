@@ -288,8 +288,9 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
       if (!this.admits(peer) && !relays.has(peer)) {
         this.unkeep(peer)
         if (space.members.isRevoked(peer)) this.addressBook.forget(peer)
-        // Give the refusal frame a moment to leave before the connection goes.
-        unrefTimer(setTimeout(() => { connection.close().catch(() => connection.abort(new Error('revoked'))) }, 50))
+        // A graceful close: the muxer flushes every stream first, so the refusal frame written
+        // just above (space.disconnect) still reaches the peer; what cannot close is aborted.
+        connection.close().catch((err: Error) => { connection.abort(err) })
       }
     }
   }

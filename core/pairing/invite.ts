@@ -9,6 +9,7 @@ import { base64url } from 'multiformats/bases/base64'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { digest as sha256 } from 'lib0/hash/sha256'
+import { directFirst, peerIdOf } from '../net/multiaddrs.ts'
 
 /**
  * Text prefix of every invite; the digit is the format version. Upper case so the whole
@@ -22,8 +23,6 @@ export const MAX_INVITE_NAME_BYTES = 64
 export const MAX_INVITE_ADDRS = 16
 /** Trailing checksum: a mistyped or truncated invite is refused here, not as a "wrong secret". */
 const CHECKSUM_BYTES = 4
-const P2P_CODE = 421
-const CIRCUIT_CODE = 290
 
 /** A decoded invite: where to dial the desktop, the one-time secret, expiry and name. */
 export interface Invite {
@@ -72,7 +71,7 @@ export function mintInvite (opts: MintInviteOptions): { invite: Invite, secret: 
   const parsed = opts.addrs.map(a => typeof a === 'string' ? parseAddr(a) : a)
   const peerId = commonPeerId(parsed)
   // Relay addresses after direct ones, keeping the caller's order otherwise.
-  const addrs = [...parsed.filter(a => !isRelayed(a)), ...parsed.filter(isRelayed)]
+  const addrs = directFirst(parsed)
   const secret = crypto.getRandomValues(new Uint8Array(INVITE_SECRET_BYTES))
   const expiresAt = Math.floor((now + ttlMs) / 1000) * 1000
   return { invite: { peerId, addrs, secret, expiresAt, name: opts.name }, secret }
@@ -223,15 +222,6 @@ function parseAddr (text: string): Multiaddr {
   } catch (err) {
     throw new InvalidInviteError(`not a multiaddr: ${text} (${(err as Error).message})`)
   }
-}
-
-function peerIdOf (addr: Multiaddr): string | undefined {
-  const last = addr.getComponents().at(-1)
-  return last?.code === P2P_CODE ? last.value : undefined
-}
-
-function isRelayed (addr: Multiaddr): boolean {
-  return addr.getComponents().some(c => c.code === CIRCUIT_CODE)
 }
 
 function commonPeerId (addrs: Multiaddr[]): string {

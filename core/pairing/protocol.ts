@@ -18,6 +18,7 @@ import {
   PAIR_FAILURES_PER_PEER, PAIR_FAILURES_TOTAL, PAIR_FAILURE_WINDOW_S
 } from '../constants.ts'
 import { StreamChannel } from '../net/stream-channel.ts'
+import { isLoopbackAddr, isRelayedAddr } from '../net/multiaddrs.ts'
 import type { SyncNode } from '../node.ts'
 import type { Space } from '../space.ts'
 import type { Member } from '../members.ts'
@@ -186,6 +187,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
     this.removeGate = null
     for (const held of this.invites.values()) { clearTimeout(held.timer); held.reject(new InviteExpiredError('pairing stopped')) }
     this.invites.clear()
+    // Unhandle fails only while libp2p itself is stopping, which removes every handler anyway.
     if (!this.node.stopped) await this.node.libp2p.unhandle(PAIR_PROTOCOL).catch(() => {})
     super.destroy()
   }
@@ -216,6 +218,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
     let resolve!: (member: Member) => void
     let reject!: (error: Error) => void
     const paired = new Promise<Member>((res, rej) => { resolve = res; reject = rej })
+    // Callers that never await `paired` (an invite left to expire) must not raise an unhandled rejection; those who do see it.
     paired.catch(() => {})
     const open: OpenInvite = {
       id,
@@ -443,12 +446,10 @@ function cleanName (name: string): string {
 
 /** LAN addresses first, loopback next, relay (`/p2p-circuit`) last; at most what an invite carries. */
 export function inviteAddrs (addrs: string[]): string[] {
-  const loopback = (a: string): boolean => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
   // Relay addresses come after the direct ones, and always keep a place in the invite.
-  const relayed = (a: string): boolean => a.includes('/p2p-circuit')
-  const direct = addrs.filter(a => !relayed(a))
-  const circuits = addrs.filter(relayed).slice(0, 3)
-  return [...direct.filter(a => !loopback(a)), ...direct.filter(loopback)].slice(0, 8 - circuits.length).concat(circuits)
+  const direct = addrs.filter(a => !isRelayedAddr(a))
+  const circuits = addrs.filter(a => isRelayedAddr(a)).slice(0, 3)
+  return [...direct.filter(a => !isLoopbackAddr(a)), ...direct.filter(a => isLoopbackAddr(a))].slice(0, 8 - circuits.length).concat(circuits)
 }
 
 async function withTimeout<T> (promise: Promise<T>, ms: number, fallback: T): Promise<T> {

@@ -13,7 +13,8 @@ import type { LogEntry, Task, TaskOutput, TaskStatus } from '../tasks/task-rules
 import { TASK_STATUSES } from '../tasks/task-rules.ts'
 
 /** Is a status final (done, failed, cancelled)? For front ends deciding what a task still allows. */
-export { isFinal } from '../tasks/task-rules.ts'
+export { isFinal, TASK_STATUSES } from '../tasks/task-rules.ts'
+export type { TaskStatus, TaskOutput, LogEntry } from '../tasks/task-rules.ts'
 
 /** How a call is made: cancelled by `signal`; streamed events go to `onEvent`; `confirm` answers a pairing prompt. */
 export interface CallOptions<Event = never> {

@@ -22,10 +22,6 @@ export class NoDesktopError extends Error {
   name = 'NoDesktopError'
 }
 
-export class TargetRefusedError extends Error {
-  name = 'TargetRefusedError'
-}
-
 export class AmbiguousTaskError extends Error {
   name = 'AmbiguousTaskError'
 }
@@ -124,19 +120,12 @@ export async function watchTasks (ctx: AppContext, options: CallOptions<WatchEve
   }
 }
 
-/** The desktop `add` sends to: `to` by name or id prefix, else the default, else the first paired. */
+/** The desktop `add` sends to: `to` by name or id prefix, else the default, else the first paired; checked by the board's one rule. */
 export async function resolveTarget (ctx: AppContext, query: string | undefined): Promise<Member> {
-  let member: Member
-  if (query !== undefined && query !== '') {
-    member = ctx.findDevice(query)
-  } else {
-    const chosen = await defaultDesktop(ctx)
-    if (chosen === null) throw new NoDesktopError('no paired desktop to send tasks to (pair one first: dispatch join)')
-    member = chosen
-  }
-  if (member.revokedAt !== undefined) throw new TargetRefusedError(`"${member.name}" was revoked; tasks are not sent to it`)
-  if (member.role !== 'desktop') throw new TargetRefusedError(`"${member.name}" is a ${member.role}, not a desktop; only desktops run tasks`)
-  return member
+  if (query !== undefined && query !== '') return ctx.board.target(ctx.findDevice(query).peerId)
+  const chosen = await defaultDesktop(ctx)
+  if (chosen === null) throw new NoDesktopError('no paired desktop to send tasks to (pair one first: dispatch join)')
+  return chosen
 }
 
 /** The default desktop (settings), else the first paired one; null when there is none. */

@@ -6,7 +6,8 @@ import { openOrCall } from '../home/access.ts'
 import { controlClient, serveControl } from '../home/control.ts'
 import { API_INPUTS } from '../app/api.ts'
 import type { DispatchApi } from '../app/api.ts'
-import type { OpenDeviceOptions } from './device.ts'
+import type { Application } from '../app/application.ts'
+import type { Device, OpenDeviceOptions } from './device.ts'
 
 export interface ReachOptions {
   /** How to open the home when nothing holds it. */
@@ -26,27 +27,38 @@ export interface ReachedApp {
 export async function reachApp (home: string, options: ReachOptions): Promise<ReachedApp> {
   const access = await openOrCall(home)
   if (access.kind === 'holder') return { api: controlClient<DispatchApi>(home, API_INPUTS), via: 'holder', close: async () => {} }
-  // Loaded only here: the engine (libp2p) is most of a verb's start-up, and a holder call needs none of it.
-  const { openDevice } = await import('./device.ts')
-  const { Application } = await import('../app/application.ts')
-  const device = await openDevice({ ...options.open, home, lock: access.lock })
-  const app = new Application(device)
+  const held = await openApp({ ...options.open, home, lock: access.lock })
   try {
-    const server = options.serve === true ? await serveControl(home, app, API_INPUTS) : null
+    const server = options.serve === true ? await serveControl(home, held.app, API_INPUTS) : null
     return {
-      api: app,
+      api: held.app,
       via: 'home',
       close: async () => {
         await server?.close()
-        app.close()
-        await device.close()
+        await held.close()
       }
     }
   } catch (err) {
-    app.close()
-    await device.close()
+    await held.close()
     throw err
   }
+}
+
+export interface HeldApp {
+  device: Device
+  /** The use cases on this device; its board is the one a desktop agent runs on. */
+  app: Application
+  close (): Promise<void>
+}
+
+/** Open the home held by `options.lock` and the application on it (for the verbs that hold a home). */
+export async function openApp (options: OpenDeviceOptions): Promise<HeldApp> {
+  // Loaded only here: the engine (libp2p) is most of a verb's start-up, and a holder call needs none of it.
+  const { openDevice } = await import('./device.ts')
+  const { Application } = await import('../app/application.ts')
+  const device = await openDevice(options)
+  const app = new Application(device)
+  return { device, app, close: async () => { app.close(); await device.close() } }
 }
 
 /** Runs `use` on the home's application and lets go of the home afterwards. */

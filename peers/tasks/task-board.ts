@@ -22,6 +22,7 @@
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { Members } from '../../core/members.ts'
+import type { Member } from '../../core/members.ts'
 import { newTaskId } from './task-id.ts'
 import {
   IllegalTransitionError, InvalidTaskFieldError, TaskNotFoundError, UnknownTargetError, WrongWriterError
@@ -158,6 +159,15 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     return out
   }
 
+  /** The member tasks may be addressed to (a paired, unrevoked desktop); `UnknownTargetError` saying why not otherwise. */
+  target (peerId: string): Member {
+    const m = this.members.get(peerId)
+    if (m === null) throw new UnknownTargetError(peerId)
+    if (m.revokedAt !== undefined) throw new UnknownTargetError(peerId, `"${m.name}" was revoked; tasks are not sent to it`)
+    if (m.role !== DESKTOP) throw new UnknownTargetError(peerId, `"${m.name}" is a ${m.role}, not a desktop; only desktops run tasks`)
+    return m
+  }
+
   // ---- creator writes ------------------------------------------------------------
 
   addTask (input: AddTaskInput): Task {
@@ -170,8 +180,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
       checkInput('scope', parseString(input.scope, MAX_SCOPE_CHARS))
       if (input.scope.includes('\0') || !input.scope.startsWith('/')) throw new InvalidTaskFieldError('scope', 'must be an absolute path without NUL bytes')
     }
-    const target = this.members.get(input.target)
-    if (target === null || target.role !== DESKTOP || target.revokedAt !== undefined) throw new UnknownTargetError(input.target)
+    this.target(input.target)
     const now = this.#now()
     const id = newTaskId(now)
     const m = new Y.Map<unknown>()

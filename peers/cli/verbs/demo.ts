@@ -21,8 +21,7 @@ export const demo: Verb = {
   summary: 'see it work: a desktop and a phone in temporary homes, offline tasks, sync, results',
   async run (ctx) {
     const { lockHome } = await import('../../home/lock.ts')
-    const { openDevice } = await import('../../device/device.ts')
-    const { Application } = await import('../../app/application.ts')
+    const reach = await import('../../device/reach.ts')
     const { startDesktopAgent } = await import('../../device/desktop-agent.ts')
     const started = Date.now()
     const secs = (): string => ((Date.now() - started) / 1000).toFixed(1).padStart(4)
@@ -40,11 +39,9 @@ export const demo: Verb = {
     const open: Array<() => Promise<void>> = []
     const report = (line: string): void => { if (!ctx.json) ctx.note(`dispatch: ${line}`) }
     const openApp = async (home: string, role: 'desktop' | 'phone', name?: string) => {
-      const device = await openDevice({ home, lock: await lockHome(home), role, name, listen: role === 'desktop' ? listen : [], mdns: false, report })
-      const app = new Application(device)
-      const close = async (): Promise<void> => { app.close(); await device.close() }
-      open.unshift(close)
-      return { device, app, close: async () => { open.splice(open.indexOf(close), 1); await close() } }
+      const held = await reach.openApp({ home, lock: await lockHome(home), role, name, listen: role === 'desktop' ? listen : [], mdns: false, report })
+      open.unshift(held.close)
+      return { ...held, close: async () => { open.splice(open.indexOf(held.close), 1); await held.close() } }
     }
     const key = ctx.env.ANTHROPIC_API_KEY !== undefined && ctx.env.ANTHROPIC_API_KEY !== ''
     const watchdog = AbortSignal.timeout(DEMO_TIMEOUT_MS)

@@ -46,8 +46,7 @@ export const desktop: Verb = {
     const webPort = ctx.values['web-port'] === undefined ? undefined : Number(ctx.values['web-port'])
     if (webPort !== undefined && (!web || !Number.isInteger(webPort) || webPort < 0 || webPort > 65535)) throw new UsageError('--web-port takes a port number (0 for any free one), with --web')
     // The engine loads only for the verbs that run it (start-up of the others stays quick).
-    const { openDevice } = await import('../../device/device.ts')
-    const { Application } = await import('../../app/application.ts')
+    const { openApp } = await import('../../device/reach.ts')
     const { startDesktopAgent } = await import('../../device/desktop-agent.ts')
     const webApp = web ? await import('../../web/web-server.ts') : null
     // Built (if missing or stale) while the device opens; awaited (and its failure thrown) below.
@@ -55,7 +54,7 @@ export const desktop: Verb = {
     const lock = await lockHome(ctx.home)
     let listen = ctx.values.listen as string[] | undefined
     if (webApp !== null) listen = webApp.webListenAddrs(listen)
-    const device = await openDevice({
+    const { device, app, close } = await openApp({
       home: ctx.home,
       lock,
       role: 'desktop',
@@ -64,7 +63,6 @@ export const desktop: Verb = {
       relays: ctx.values.relay as string[] | undefined,
       report: line => ctx.note(`dispatch: ${line}`)
     })
-    const app = new Application(device)
     let server: Awaited<ReturnType<typeof serveControl>> | null = null
     let stopAgent: (() => Promise<void>) | null = null
     let webServer: { urls: string[], close: () => Promise<void> } | null = null
@@ -112,8 +110,7 @@ export const desktop: Verb = {
       await stopAgent?.()
       await server?.close()
       await webServer?.close()
-      app.close()
-      await device.close()
+      await close()
     }
   }
 }

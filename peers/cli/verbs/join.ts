@@ -5,7 +5,7 @@ import { withApp } from '../../device/reach.ts'
 import { readQrPng } from '../qr.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb } from '../verb.ts'
-import { confirmOnTerminal } from './confirm-pairing.ts'
+import { confirmOnTerminal } from '../confirm-pairing.ts'
 
 export const join: Verb = {
   name: 'join',

@@ -8,7 +8,7 @@ import type { DeviceRef, PairEvent } from '../../app/api.ts'
 import { renderQrTerminal, writeQrPng } from '../qr.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb } from '../verb.ts'
-import { confirmOnTerminal } from './confirm-pairing.ts'
+import { confirmOnTerminal } from '../confirm-pairing.ts'
 
 export const pair: Verb = {
   name: 'pair',

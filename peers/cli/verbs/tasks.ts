@@ -2,8 +2,8 @@
 // status, or the archive of pruned ones.
 
 import { withApp } from '../../device/reach.ts'
-import { TASK_STATUSES } from '../../tasks/task-rules.ts'
-import type { TaskStatus } from '../../tasks/task-rules.ts'
+import { TASK_STATUSES } from '../../app/api.ts'
+import type { TaskStatus } from '../../app/api.ts'
 import { firstLine, formatDuration } from '../format.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb } from '../verb.ts'

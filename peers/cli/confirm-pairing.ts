@@ -1,9 +1,9 @@
 // The pairing confirmation shared by `pair` and `join`: show the other device's name and the
 // verification code and ask the person at the terminal (unless --yes: then no question at all).
 
-import type { PairingPrompt } from '../../../core/index.ts'
-import { askYesNo } from '../prompt.ts'
-import type { VerbContext } from '../verb.ts'
+import type { PairingPrompt } from '../../core/index.ts'
+import { askYesNo } from './prompt.ts'
+import type { VerbContext } from './verb.ts'
 
 export function confirmOnTerminal (ctx: VerbContext): ((prompt: PairingPrompt) => Promise<boolean>) | undefined {
   if (ctx.values.yes === true) return undefined
