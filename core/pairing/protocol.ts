@@ -371,14 +371,14 @@ export async function acceptInvite (node: SyncNode, space: Space, invite: string
     const proof = await inviteProof(parsed.secret, self, parsed.peerId, nonce)
     channel.send(encodeMessage({ type: 'claim', phone: self, nonce: base64url.encode(nonce), proof: base64url.encode(proof), name: options.name, role: options.role ?? DEFAULT_ROLE }))
     const answer = await nextMessage(channel, PAIR_STEP_TIMEOUT_MS)
-    if (answer.type !== 'accepted' || typeof answer.name !== 'string') throw new PairingProtocolError('pairing failed: unexpected answer from the desktop')
+    if (answer.type !== 'accepted' || typeof answer.name !== 'string') throw new PairingProtocolError('pairing failed: unexpected answer from the inviting device')
     const name = answer.name.slice(0, 64)
     const code = await verificationCode(parsed.secret, self, parsed.peerId)
     const ok = await withTimeout(Promise.resolve(options.confirm?.({ peerId: parsed.peerId, name, code }) ?? true), PAIR_CONFIRM_TIMEOUT_MS, false)
     channel.send(encodeMessage({ type: 'confirm', ok }))
     if (!ok) throw new PairingDeclinedError('pairing was not confirmed here')
     const done = await nextMessage(channel, PAIR_CONFIRM_TIMEOUT_MS + PAIR_STEP_TIMEOUT_MS)
-    if (done.type !== 'paired') throw new PairingProtocolError('pairing failed: unexpected answer from the desktop')
+    if (done.type !== 'paired') throw new PairingProtocolError('pairing failed: unexpected answer from the inviting device')
     const role = options.peerRole ?? (typeof answer.role === 'string' ? cleanName(answer.role).slice(0, 32) : DEFAULT_ROLE)
     space.members.add({ peerId: parsed.peerId, name, role, pairedAt: now(), pairedBy: self })
     await space.flush()
@@ -400,7 +400,7 @@ async function nextMessage (channel: StreamChannel, timeoutMs: number): Promise<
   if (message.type === 'refused') {
     const code = typeof message.code === 'string' && Object.hasOwn(REFUSALS, message.code) ? message.code as RefusalCode : 'protocol'
     const { error, message: text } = REFUSALS[code]
-    throw new error(code === 'declined' ? 'the desktop did not confirm pairing' : text)
+    throw new error(code === 'declined' ? 'the inviting device did not confirm pairing' : text)
   }
   return message
 }
