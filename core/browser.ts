@@ -18,6 +18,7 @@ export type { Member } from './members.ts'
 export type { Storage } from './store/storage.ts'
 export { MemoryStore } from './store/memory-store.ts'
 export { IndexedDbStore } from './store/indexeddb-store.ts'
+export { idbRequest, idbTransaction } from './store/idb.ts'
 export type { IndexedDbStoreOptions } from './store/indexeddb-store.ts'
 export {
   mintInvite, encodeInvite, decodeInvite, assertInviteUsable, InvalidInviteError, InviteMissingSecretError, InviteExpiredError

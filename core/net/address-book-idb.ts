@@ -2,6 +2,7 @@
 // strict-durability transaction on every save.
 
 import type { AddressBookEntries, AddressBookStore } from './address-book.ts'
+import { idbRequest, idbTransaction } from '../store/idb.ts'
 
 const STORE = 'book'
 const KEY = 'peers'
@@ -11,13 +12,13 @@ export function indexedDbAddressBook (name: string, factory?: IDBFactory): Addre
   const open = async (): Promise<IDBDatabase> => {
     const request = (factory ?? indexedDB).open(name, 1)
     request.onupgradeneeded = () => { request.result.createObjectStore(STORE) }
-    return await done(request)
+    return await idbRequest(request)
   }
   return {
     async load () {
       const db = await open()
       try {
-        const value = await done(db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY))
+        const value = await idbRequest(db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY))
         return typeof value === 'object' && value !== null ? value as AddressBookEntries : {}
       } finally {
         db.close()
@@ -28,11 +29,7 @@ export function indexedDbAddressBook (name: string, factory?: IDBFactory): Addre
       try {
         const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' })
         tx.objectStore(STORE).put(entries, KEY)
-        await new Promise<void>((resolve, reject) => {
-          tx.oncomplete = () => { resolve() }
-          tx.onabort = () => { reject(tx.error ?? new Error('address book write aborted')) }
-          tx.onerror = () => { reject(tx.error ?? new Error('address book write failed')) }
-        })
+        await idbTransaction(tx)
       } finally {
         db.close()
       }
@@ -40,9 +37,3 @@ export function indexedDbAddressBook (name: string, factory?: IDBFactory): Addre
   }
 }
 
-function done<T> (request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => { resolve(request.result) }
-    request.onerror = () => { reject(request.error) }
-  })
-}

@@ -1,6 +1,7 @@
 // The phone page's settings and task archive, in one IndexedDB database: what config.json and
 // archive.jsonl are to a home. Every write is a strict-durability transaction.
 
+import { idbRequest as done, idbTransaction as complete } from '../../core/browser.ts'
 import type { ArchivedTask, Settings, SettingsStore, TaskArchive } from '../app/ports.ts'
 
 const SETTINGS = 'settings'
@@ -67,17 +68,3 @@ export class BrowserStores implements SettingsStore, TaskArchive {
   }
 }
 
-function done<T> (request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => { resolve(request.result) }
-    request.onerror = () => { reject(request.error) }
-  })
-}
-
-function complete (tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => { resolve() }
-    tx.onabort = () => { reject(tx.error ?? new Error('IndexedDB transaction aborted')) }
-    tx.onerror = () => { reject(tx.error ?? new Error('IndexedDB transaction failed')) }
-  })
-}

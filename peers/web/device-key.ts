@@ -3,6 +3,7 @@
 
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
+import { idbRequest as request } from '../../core/browser.ts'
 
 const STORE = 'keys'
 const KEY = 'identity'
@@ -31,9 +32,3 @@ function openDb (name: string): Promise<IDBDatabase> {
   return request(open)
 }
 
-function request<T> (req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => { resolve(req.result) }
-    req.onerror = () => { reject(req.error) }
-  })
-}
