@@ -34,6 +34,8 @@
 
 export { createSyncNode, SyncNode, NotAMemberError, NodeStoppedError } from './node.ts'
 export type { SyncNodeOptions, SyncNodeEvents } from './node.ts'
+export { createProvider, SpaceProvider, ProviderDestroyedError, NotListeningError } from './provider.ts'
+export type { ProviderOptions, ProviderEvents, ProviderStatus, ProviderPairOptions } from './provider.ts'
 export { openSpace, Space, InvalidSpaceNameError } from './space.ts'
 export type { SpaceOptions, SpaceEvents } from './space.ts'
 export { Members, DEVICES_MAP } from './members.ts'
