@@ -24,7 +24,7 @@ import type { Page } from 'playwright-core'
 import { chromiumUnavailable, launchChromium } from '../core/e2e/chromium.ts'
 import { FileStore } from '../core/store/file-store.ts'
 import { freeLoopbackPort } from '../peers/cli/free-port.ts'
-import { JsonLinesProcess } from './json-lines-process.ts'
+import { JsonLinesProcess } from '../peers/e2e/json-lines-process.ts'
 
 const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '..')
@@ -195,7 +195,7 @@ if (skipBrowser !== null) {
     await writeFile(join(app, 'peer.mjs'), PEER)
     const [httpPort, wsPort] = [await freeLoopbackPort(), await freeLoopbackPort()]
     const home = join(app, 'always-on')
-    const startPeer = (): JsonLinesProcess => new JsonLinesProcess(['peer.mjs', home, String(httpPort), String(wsPort)], app)
+    const startPeer = (): JsonLinesProcess => new JsonLinesProcess(['peer.mjs', home, String(httpPort), String(wsPort)], { cwd: app })
     let peer = startPeer()
     const chromium = await launchChromium(['--host-resolver-rules=MAP editor.lan 127.0.0.1'])
     try {

@@ -14,7 +14,7 @@ import { createProvider } from '../../core/provider.ts'
 import { FileStore } from '../../core/store/file-store.ts'
 import { MemoryStore } from '../../core/store/memory-store.ts'
 import { freeLoopbackPort } from '../../peers/cli/free-port.ts'
-import { JsonLinesProcess } from '../json-lines-process.ts'
+import { JsonLinesProcess } from '../../peers/e2e/json-lines-process.ts'
 
 const skipped = chromiumUnavailable()
 
