@@ -1,7 +1,8 @@
 // The Yjs provider between real libp2p nodes on 127.0.0.1: two devices pair with an always-on
 // one (FileStore) and edit through it; presence crosses; status/synced follow the connection;
 // edits made while disconnected merge on reconnect; a disconnected provider turns a paired
-// device away; the always-on device reopens its document from disk; destroy is final.
+// device away; the always-on device reopens its document from disk; a revoked device is told
+// and stops redialling; destroy is final.
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -184,6 +185,20 @@ test('the always-on device keeps the document on disk and comes back with the sa
   h = await hub()
   assert.is(h.node.peerId, id)
   assert.is(text(h), before)
+})
+
+test('a revoked device is told why and stops redialling', async () => {
+  const f = await device('f')
+  await f.pair((await h.openInvite()).text)
+  await until(f, 'synced', () => f.synced, 'f synced')
+  const refused: string[] = []
+  f.on('refused', ({ peer, reason }) => { if (peer === h.node.peerId) refused.push(reason) })
+  h.space.members.revoke(f.node.peerId, h.node.peerId)
+  await until(f, 'refused', () => refused.length > 0, 'f to be refused')
+  assert.match(refused[0], /revoked/)
+  assert.ok(f.space.members.isRevoked(f.node.peerId), 'the revocation reached f before the cut')
+  await until(f, 'peers', () => f.peers().length === 0, 'f to have no session')
+  assert.equal(f.node.knownAddrs(h.node.peerId), [], 'the node no longer redials the hub')
 })
 
 test('openInvite needs a node that listens; a destroyed provider refuses work; destroying the doc destroys the provider', async () => {

@@ -29,6 +29,8 @@ export interface ProviderEvents {
   peers: (event: { added: string[], removed: string[], peers: string[] }) => void
   /** A device paired with this one through one of its invites (`openInvite`). */
   paired: (member: Member) => void
+  /** `peer` refused to sync with this device (`reason`: revoked, or not a member there); it is not redialled. */
+  refused: (event: { peer: string, reason: string }) => void
 }
 
 /** Options of `createProvider`. */
@@ -132,6 +134,7 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
     space.on('peer-connected', this.onPeerConnected)
     space.on('peer-disconnected', this.onPeerDisconnected)
     space.on('synced', this.onSynced)
+    space.on('refused', this.onRefused)
     this.awareness.on('update', this.onAwarenessUpdate)
     node.libp2p.addEventListener('connection:open', this.onConnectionOpen)
     this.doc.on('destroy', this.onDocDestroy)
@@ -153,14 +156,14 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
   /** Every address known for the devices of this space (from `peers`, pairing and the devices themselves), to store and pass back as `peers`. */
   knownAddrs (): string[] {
     for (const peer of this.addrs.keys()) this.learn(peer, this.node.knownAddrs(peer))
-    return Array.from(this.addrs.values()).flat()
+    return Array.from(this.addrs).filter(([peer]) => !this.space.members.isRevoked(peer)).flatMap(([, addrs]) => addrs)
   }
 
   /** Connect to every known device and keep reconnecting (with backoff) until `disconnect()`. */
   connect (): void {
     this.assertLive()
     this.shouldConnect = true
-    for (const addrs of this.addrs.values()) this.node.connectInBackground(addrs)
+    for (const [peer, addrs] of this.addrs) if (!this.space.members.isRevoked(peer)) this.node.connectInBackground(addrs)
     this.setStatus(this.peers().length > 0 ? 'connected' : 'connecting')
   }
 
@@ -228,6 +231,7 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
     this.space.off('peer-connected', this.onPeerConnected)
     this.space.off('peer-disconnected', this.onPeerDisconnected)
     this.space.off('synced', this.onSynced)
+    this.space.off('refused', this.onRefused)
     this.awareness.off('update', this.onAwarenessUpdate)
     this.doc.off('destroy', this.onDocDestroy)
     globalThis.removeEventListener?.('online', this.onOnline)
@@ -298,6 +302,13 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
     })
   }
 
+  private readonly onRefused = (peer: string, reason: string): void => {
+    // Redialling would be refused again, forever: stop, keep the addresses, say why.
+    this.learn(peer, this.node.knownAddrs(peer))
+    this.node.forget(peer).catch(() => {}) // best effort: the connection may be gone already
+    this.emit('refused', [{ peer, reason }])
+  }
+
   private readonly onSynced = (): void => {
     if (this.peers().length > 0) this.setSynced(true)
   }
@@ -312,7 +323,7 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
   private readonly onOnline = (): void => {
     if (!this.shouldConnect || this.destroyed) return
     const connected = new Set(this.node.connectedPeers())
-    for (const [peer, addrs] of this.addrs) if (!connected.has(peer)) this.node.connectInBackground(addrs)
+    for (const [peer, addrs] of this.addrs) if (!connected.has(peer) && !this.space.members.isRevoked(peer)) this.node.connectInBackground(addrs)
   }
 
   private readonly onDocDestroy = (): void => { void this.destroy() }
