@@ -79,7 +79,7 @@ const rel = (file: string): string => relative(root, file)
 
 test('peers/cli and the web page reach the application only through peers/app/api.ts (never the task board itself)', () => {
   // The browser runtime builds the application and provides its ports, as peers/device does for a home.
-  const runtime = ['phone.ts', 'browser-stores.ts', 'device-key.ts'].map(f => join(peers, 'web', f))
+  const runtime = ['phone.ts', 'browser-stores.ts'].map(f => join(peers, 'web', f))
   const frontEnds = peerFiles.filter(f => (inside('cli')(f) || inside('web')(f)) && !f.endsWith('.test.ts') && !runtime.includes(f))
   const wrong: string[] = []
   for (const file of frontEnds) {

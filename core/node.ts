@@ -241,12 +241,17 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     return false
   }
 
-  /** Stop reconnecting to `peerId`, drop its addresses and close its connections. */
-  async forget (peerId: string): Promise<void> {
+  /** Stop reconnecting to `peerId` and close its connections; its addresses stay in the book (for a later `connectPeer`). */
+  async hangUp (peerId: string): Promise<void> {
     this.unkeep(peerId)
-    this.addressBook.forget(peerId)
     // hangUp closes gracefully and aborts what does not close; it fails only once the node is stopping.
     await this.libp2p.hangUp(peerIdFromString(peerId)).catch((err: Error) => { if (!this.stopped) throw err })
+  }
+
+  /** Stop reconnecting to `peerId`, drop its addresses and close its connections. */
+  async forget (peerId: string): Promise<void> {
+    this.addressBook.forget(peerId)
+    await this.hangUp(peerId)
   }
 
   /** Addresses remembered for a peer. */

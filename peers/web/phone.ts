@@ -5,14 +5,13 @@
 
 import { ObservableV2 } from 'lib0/observable'
 import {
-  createSyncNode, IndexedDbStore, browserTransports, indexedDbAddressBook, isBrowserDialable, isRelayedAddr
+  createSyncNode, IndexedDbStore, browserTransports, indexedDbAddressBook, isBrowserDialable, isRelayedAddr, loadOrCreateBrowserIdentity
 } from '../../core/browser.ts'
 import type { Invite, SyncNode, Space } from '../../core/browser.ts'
 import { Application } from '../app/application.ts'
 import type { DeviceRuntime } from '../app/ports.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { BrowserStores } from './browser-stores.ts'
-import { loadOrCreateBrowserKey } from './device-key.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -98,7 +97,7 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
 
   static async open (options: OpenPhoneOptions = {}): Promise<Phone> {
     const prefix = options.dbPrefix ?? 'dispatch'
-    const privateKey = await loadOrCreateBrowserKey(`${prefix}-device`)
+    const privateKey = await loadOrCreateBrowserIdentity(`${prefix}-device`)
     const storage = await IndexedDbStore.open({ name: `${prefix}-space` })
     const stores = await BrowserStores.open(`${prefix}-app`)
     const node = await createSyncNode({
