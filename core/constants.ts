@@ -1,7 +1,14 @@
 // Protocol ids, frame limits and timeouts of the sync engine, in one place.
 
-/** The long-lived replication stream: one per connected peer pair and space. */
-export const SYNC_PROTOCOL = '/dispatch/sync/1.0.0'
+/**
+ * The long-lived replication stream: one per connected peer pair and space. 1.1.0 adds sync
+ * messages carrying Yjs v2 diffs (session.ts); everything else is as in 1.0.0.
+ */
+export const SYNC_PROTOCOL = '/dispatch/sync/1.1.0'
+/** The first revision (Yjs v1 only), still spoken with peers that know nothing newer. */
+export const SYNC_PROTOCOL_1_0 = '/dispatch/sync/1.0.0'
+/** Every revision a node speaks by default, newest (preferred) first. */
+export const SYNC_PROTOCOLS: readonly string[] = [SYNC_PROTOCOL, SYNC_PROTOCOL_1_0]
 /** Pairing: the only protocol an unpaired peer may open, and only while an invite is open. */
 export const PAIR_PROTOCOL = '/dispatch/pair/1.0.0'
 

@@ -8,6 +8,7 @@ import { COMPACT_LOG_BYTES, MAX_SPACE_NAME_BYTES } from './constants.ts'
 import { Members } from './members.ts'
 import type { MessageChannel } from './sync/channel.ts'
 import { SyncSession } from './sync/session.ts'
+import type { UpdateEncoding } from './sync/session.ts'
 import type { Timers } from './sync/timers.ts'
 import type { Storage } from './store/storage.ts'
 
@@ -48,6 +49,14 @@ export interface SpaceOptions {
 
 /** The origin of transactions that replay the store, so they are not written back. */
 const STORAGE_ORIGIN = Symbol('storage')
+
+/** How a session on one channel sends (see `SyncSessionOptions`). */
+export interface AttachOptions {
+  /** Largest update sent in one message; a channel with no data limit needs no pieces. */
+  pieceBytes?: number
+  /** Encoding of the diffs sent in reply to a state vector, asked each time. */
+  diffEncoding?: () => UpdateEncoding
+}
 
 interface Attached {
   session: SyncSession
@@ -136,7 +145,7 @@ export class Space extends ObservableV2<SpaceEvents> {
    * opened the channel: when two channels race for the same peer, both sides keep
    * the one opened by the smaller peer id and close the other.
    */
-  attach (channel: MessageChannel, peerId: string, initiator: string): SyncSession | null {
+  attach (channel: MessageChannel, peerId: string, initiator: string, options: AttachOptions = {}): SyncSession | null {
     if (this.closed) { channel.close('space closed'); return null }
     const existing = this.sessions.get(peerId)
     if (existing !== undefined && existing.initiator !== initiator && existing.initiator < initiator) {
@@ -148,7 +157,9 @@ export class Space extends ObservableV2<SpaceEvents> {
       remote: peerId,
       resyncIntervalMs: this.resyncIntervalMs,
       timers: this.timers,
-      onBadMessage: (error) => this.emit('bad-message', [peerId, error])
+      onBadMessage: (error) => this.emit('bad-message', [peerId, error]),
+      pieceBytes: options.pieceBytes,
+      diffEncoding: options.diffEncoding
     })
     this.sessions.set(peerId, { session, initiator })
     if (existing !== undefined) existing.session.destroy()

@@ -11,7 +11,7 @@ const SIZES = [100, 1000, 10_000]
 /** `--quick` runs N = 1,000 only (each N is two fresh processes, ~8 s here) to stay within its budget. */
 const QUICK_SIZES = [1000]
 
-interface SyncResult { ms: number, wireBytes: number, sentBytes: number, jsonBytes: number, v1Bytes: number, v2Bytes: number, updates: number }
+interface SyncResult { ms: number, phases: Record<string, number>, wireBytes: number, sentBytes: number, jsonBytes: number, v1Bytes: number, v2Bytes: number, updates: number }
 interface ReplayResult { ms: number, wireBytes: number, messages: number }
 
 export const offlineSync: MetricsSeries = {
@@ -31,6 +31,8 @@ export const offlineSync: MetricsSeries = {
         started.push(phone)
         await desk.call('allow', phone.info.peerId)
         const sync = await phone.call('sync', undefined, 90_000) as SyncResult
+        const phases = { ...sync.phases, ...await desk.call('phases') as Record<string, number> }
+        ctx.log(`N=${n}: ${describePhases(phases)}`)
         const replay = await phone.call('replay', undefined, 120_000) as ReplayResult
         rows.push({
           label: `N=${n.toLocaleString('en-US')}`,
@@ -62,6 +64,12 @@ export const offlineSync: MetricsSeries = {
       rows
     }
   }
+}
+
+/** Each step's offset from the dial, in ms, in the order they happened. */
+function describePhases (phases: Record<string, number>): string {
+  const t0 = phases.phoneDial
+  return Object.entries(phases).sort((a, b) => a[1] - b[1]).map(([k, t]) => `${k} +${(t - t0).toFixed(1)}`).join(', ')
 }
 
 function round1 (x: number): number { return Math.round(x * 10) / 10 }
