@@ -84,6 +84,8 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
   closed = false
   /** Messages dropped because they could not be decoded or applied. */
   badMessages = 0
+  /** Step 2 diffs (and their pieces) received, by encoding. */
+  readonly diffsReceived = { v1: 0, v2: 0 }
 
   private readonly timers: Timers
   private readonly resyncIntervalMs: number
@@ -174,8 +176,13 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
         // Applied here rather than through syncProtocol.readSyncStep2, which
         // swallows errors into console.error; we count and report them instead.
         const update = decoding.readVarUint8Array(decoder)
-        if (syncType === MESSAGE_SYNC_STEP2_V2 || syncType === MESSAGE_SYNC_UPDATE_V2) Y.applyUpdateV2(this.doc, update, this)
-        else Y.applyUpdate(this.doc, update, this)
+        if (syncType === MESSAGE_SYNC_STEP2_V2 || syncType === MESSAGE_SYNC_UPDATE_V2) {
+          Y.applyUpdateV2(this.doc, update, this)
+          this.diffsReceived.v2++
+        } else {
+          Y.applyUpdate(this.doc, update, this)
+          if (syncType === syncProtocol.messageYjsSyncStep2) this.diffsReceived.v1++
+        }
         if ((syncType === syncProtocol.messageYjsSyncStep2 || syncType === MESSAGE_SYNC_STEP2_V2) && !this.synced) {
           this.synced = true
           this.emit('synced', [this])
