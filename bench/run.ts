@@ -56,6 +56,7 @@ import { plannedSeries } from './series/planned.ts'
 import { taskSeriesList } from './series/task.ts'
 import { connectSeriesList } from './series/connect.ts'
 import { offlineSync } from './series/offline.ts'
+import { connectRtt } from './series/connect-rtt.ts'
 import { scale } from './series/scale.ts'
 
 const SERIES: Series[] = [
@@ -66,6 +67,7 @@ const SERIES: Series[] = [
   ...yWebrtcSeries,
   ...taskSeriesList,
   ...connectSeriesList,
+  connectRtt,
   offlineSync,
   scale,
   ...plannedSeries
