@@ -58,6 +58,7 @@ import { connectSeriesList } from './series/connect.ts'
 import { offlineSync } from './series/offline.ts'
 import { connectRtt } from './series/connect-rtt.ts'
 import { scale } from './series/scale.ts'
+import { heavyYear } from './series/heavy-year.ts'
 
 const SERIES: Series[] = [
   floor,
@@ -70,6 +71,7 @@ const SERIES: Series[] = [
   connectRtt,
   offlineSync,
   scale,
+  heavyYear,
   ...plannedSeries
 ]
 

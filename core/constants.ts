@@ -40,6 +40,14 @@ export const DEFAULT_WS_PORT = 4318
 
 /** The store compacts a space's log into a snapshot once the log grows past this. */
 export const COMPACT_LOG_BYTES = 8 * 1024 * 1024
+/**
+ * ...or once it holds this many updates and at least 1/16 of the last snapshot's bytes: a cold
+ * load replays the log one update at a time (~50-100 µs each), so a year of small writes (a
+ * heartbeat, a status) must not pile up to 8 MiB of them; the ratio keeps a large space from
+ * re-encoding itself every thousand writes.
+ */
+export const COMPACT_LOG_RECORDS = 1000
+export const COMPACT_LOG_SNAPSHOT_FRACTION = 16
 
 /** Largest frame on a pairing stream: its messages are a few hundred bytes of JSON. */
 export const PAIR_MAX_FRAME_BYTES = 4 * 1024
