@@ -1,12 +1,15 @@
-// The sync engine's public API for browsers: everything in index.ts that needs no Node
-// module (no files, no identity file), plus IndexedDB storage and the browser transports.
+// The sync engine's public API for browsers (`dispatch-p2p/browser`, and `dispatch-p2p` under the
+// "browser" condition): everything in index.ts that needs no Node module (no files, no identity
+// file, no TCP), plus IndexedDB storage, the browser identity and the browser transports.
 
-import { webSockets } from '@libp2p/websockets'
-import { webRTCDirect } from '@libp2p/webrtc'
-import type { SyncNodeOptions } from './node.ts'
-
-export { createSyncNode, SyncNode, NotAMemberError, NodeStoppedError } from './node.ts'
+export { createBrowserSyncNode as createSyncNode, browserTransports, NotInBrowserError } from './browser-node.ts'
+export { SyncNode, NotAMemberError, NodeStoppedError } from './node.ts'
 export type { SyncNodeOptions, SyncNodeEvents } from './node.ts'
+export { createBrowserProvider as createProvider, BROWSER_IDENTITY_DB, BROWSER_STORE_DB } from './browser-provider.ts'
+export type { BrowserProviderOptions } from './browser-provider.ts'
+export { SpaceProvider, ProviderDestroyedError, NotListeningError } from './provider.ts'
+export type { ProviderOptions, ProviderEvents, ProviderStatus, ProviderPairOptions } from './provider.ts'
+export { loadOrCreateBrowserIdentity } from './browser-identity.ts'
 export { openSpace, Space, InvalidSpaceNameError } from './space.ts'
 export type { SpaceOptions, SpaceEvents } from './space.ts'
 export { Members, DEVICES_MAP } from './members.ts'
@@ -23,14 +26,5 @@ export {
   acceptInvite, InviteReusedError, WrongSecretError, ProofForAnotherDeviceError, NoOpenInviteError,
   PairingRateLimitedError, PairingDeclinedError, PairingUnreachableError, PairingProtocolError
 } from './pairing/protocol.ts'
-export type { PairingPrompt, AcceptInviteOptions, AcceptedInvite } from './pairing/protocol.ts'
+export type { PairingPrompt, ConfirmPairing, AcceptInviteOptions, AcceptedInvite, OpenInvite, OpenInviteOptions } from './pairing/protocol.ts'
 export * as constants from './constants.ts'
-
-/**
- * What a browser can dial: WebSockets (any `ws://`/`wss://` address, including plain ws on a
- * LAN, since the page chose to talk to it and Noise secures it) and WebRTC-direct (reaches a
- * desktop without a TLS certificate from a page on any HTTPS origin). Browsers never listen.
- */
-export function browserTransports (): NonNullable<SyncNodeOptions['transports']> {
-  return [webSockets(), webRTCDirect({ rtcConfiguration: { iceServers: [] } })]
-}

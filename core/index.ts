@@ -25,6 +25,9 @@
  * await node.stop()
  * ```
  *
+ * For editors and apps that expect a Yjs provider (`doc`, `awareness`, `status`/`synced` events,
+ * `connect`/`disconnect`/`destroy`): `createProvider`. In browsers: `dispatch-p2p/browser`.
+ *
  * Storage is pluggable (`Storage`): `FileStore` (Node), `MemoryStore`, and `LevelStore`
  * (y-leveldb's layout, native LevelDB) from `dispatch-p2p/leveldb`, kept out of this entry
  * so that bundles never load a native module.
@@ -34,6 +37,8 @@
 
 export { createSyncNode, SyncNode, NotAMemberError, NodeStoppedError } from './node.ts'
 export type { SyncNodeOptions, SyncNodeEvents } from './node.ts'
+export { createProvider, SpaceProvider, ProviderDestroyedError, NotListeningError } from './provider.ts'
+export type { ProviderOptions, ProviderEvents, ProviderStatus, ProviderPairOptions } from './provider.ts'
 export { openSpace, Space, InvalidSpaceNameError } from './space.ts'
 export type { SpaceOptions, SpaceEvents } from './space.ts'
 export { Members, DEVICES_MAP } from './members.ts'

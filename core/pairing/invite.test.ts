@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import * as encoding from 'lib0/encoding'
 import {
   mintInvite, encodeInvite, decodeInvite, assertInviteUsable, inviteProof, verifyInviteProof,
   verificationCode, InvalidInviteError, InviteMissingSecretError, InviteExpiredError, INVITE_PREFIX
@@ -146,6 +147,44 @@ test('verification code: six digits, same on both sides, differs per identity', 
   assert.match(code, /^\d{6}$/)
   assert.is(await verificationCode(new Uint8Array(secret), phone, desktop), code)
   assert.is.not(await verificationCode(secret, thief, desktop), code)
+})
+
+test('proof and code are the bytes Web Crypto made before (peers on either side of the change still pair)', async () => {
+  // The former implementation, verbatim: Web Crypto HMAC-SHA256 over the same binding message.
+  const webCryptoMac = async (key: Uint8Array, label: string, a: string, b: string, nonce: Uint8Array): Promise<Uint8Array> => {
+    const message = encoding.encode(enc => {
+      encoding.writeVarString(enc, label)
+      encoding.writeVarString(enc, a)
+      encoding.writeVarString(enc, b)
+      encoding.writeVarUint8Array(enc, nonce)
+    })
+    const k = await crypto.subtle.importKey('raw', new Uint8Array(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    return new Uint8Array(await crypto.subtle.sign('HMAC', k, message))
+  }
+  for (let i = 0; i < 20; i++) {
+    const { secret } = mintInvite({ addrs: [lan], name: 'studio', now })
+    const nonce = crypto.getRandomValues(new Uint8Array(i))
+    assert.equal([...await inviteProof(secret, phone, desktop, nonce)], [...await webCryptoMac(secret, 'dispatch/pair/proof/1', phone, desktop, nonce)])
+    const mac = await webCryptoMac(secret, 'dispatch/pair/code/1', phone, desktop, new Uint8Array(0))
+    const code = String(new DataView(mac.buffer).getUint32(0) % 1_000_000).padStart(6, '0')
+    assert.is(await verificationCode(secret, phone, desktop), code)
+  }
+})
+
+test('the invite module runs without Web Crypto (a page on plain http://<lan-host> has no crypto.subtle)', async () => {
+  const subtle = Object.getOwnPropertyDescriptor(Crypto.prototype, 'subtle')
+  assert.ok(subtle !== undefined, 'Node exposes crypto.subtle as a prototype getter')
+  Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined, configurable: true })
+  try {
+    assert.is(crypto.subtle, undefined)
+    const { invite, secret } = mintInvite({ addrs: [lan], name: 'studio', now })
+    const decoded = decodeInvite(encodeInvite(invite))
+    const proof = await inviteProof(decoded.secret, phone, desktop)
+    assert.ok(await verifyInviteProof(secret, phone, desktop, proof))
+    assert.match(await verificationCode(secret, phone, desktop), /^\d{6}$/)
+  } finally {
+    Object.defineProperty(Crypto.prototype, 'subtle', subtle)
+  }
 })
 
 test.run()

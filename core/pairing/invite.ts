@@ -8,7 +8,8 @@ import { base58btc } from 'multiformats/bases/base58'
 import { base64url } from 'multiformats/bases/base64'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
-import { digest as sha256 } from 'lib0/hash/sha256'
+import { hmac as nobleHmac } from '@noble/hashes/hmac.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 
 /**
  * Text prefix of every invite; the digit is the format version. Upper case so the whole
@@ -153,10 +154,12 @@ export function assertInviteUsable (invite: Invite, now: number = Date.now()): v
 /**
  * HMAC-SHA256 keyed by the invite secret over both peer ids (and the desktop's nonce):
  * a proof captured on the wire proves nothing for any other phone or desktop identity.
- * WebCrypto, so it runs unchanged in a browser.
+ * Pure JavaScript (@noble/hashes), not Web Crypto: a page on plain `http://<lan-host>` is not a
+ * secure context and has no `crypto.subtle`, and a phone pairs from exactly such a page. Async
+ * only to keep the API it had when it used Web Crypto.
  */
 export async function inviteProof (secret: Uint8Array, phonePeerId: string, desktopPeerId: string, nonce: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
-  return await hmac(secret, bindingMessage('dispatch/pair/proof/1', phonePeerId, desktopPeerId, nonce))
+  return hmac(secret, bindingMessage('dispatch/pair/proof/1', phonePeerId, desktopPeerId, nonce))
 }
 
 /** Constant-time check of a proof received by the desktop. */
@@ -170,7 +173,7 @@ export async function verifyInviteProof (secret: Uint8Array, phonePeerId: string
 
 /** Six digits both sides display before the users confirm; separate from the proof by its label. */
 export async function verificationCode (secret: Uint8Array, phonePeerId: string, desktopPeerId: string): Promise<string> {
-  const mac = await hmac(secret, bindingMessage('dispatch/pair/code/1', phonePeerId, desktopPeerId, new Uint8Array(0)))
+  const mac = hmac(secret, bindingMessage('dispatch/pair/code/1', phonePeerId, desktopPeerId, new Uint8Array(0)))
   const n = new DataView(mac.buffer, mac.byteOffset, 4).getUint32(0)
   return String(n % 1_000_000).padStart(6, '0')
 }
@@ -184,10 +187,9 @@ function bindingMessage (label: string, phonePeerId: string, desktopPeerId: stri
   })
 }
 
-async function hmac (key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+function hmac (key: Uint8Array, message: Uint8Array): Uint8Array {
   if (key.length === 0) throw new InviteMissingSecretError('no invite secret to prove')
-  const k = await crypto.subtle.importKey('raw', new Uint8Array(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  return new Uint8Array(await crypto.subtle.sign('HMAC', k, new Uint8Array(message)))
+  return nobleHmac(sha256, key, message)
 }
 
 function decodePayload (payload: string): Uint8Array {

@@ -2,9 +2,8 @@
 // one-shot runs (exit code, stdout, stderr) and long-running ones read line by line.
 
 import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { freeLoopbackPort } from '../cli/free-port.ts'
+import { JsonLinesProcess } from './json-lines-process.ts'
 import { join } from 'node:path'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -44,49 +43,10 @@ function parseLines (text: string): any[] {
   return out
 }
 
-/** A `dispatch` process that keeps running (desktop, pair, sync --follow). */
-export class DispatchProcess {
-  readonly child: ChildProcess
-  readonly lines: any[] = []
-  readonly times: number[] = []
-  stderr = ''
-  readonly exited: Promise<number | null>
-  private readonly waiters = new Set<() => void>()
-
+/** A `dispatch` process that keeps running (desktop, pair, sync --follow). `stop()` is SIGTERM: the home is released. */
+export class DispatchProcess extends JsonLinesProcess {
   constructor (home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPATCH_HOME: '', ...env } })
-    this.child.stderr!.on('data', d => { this.stderr += d; this.wake() })
-    this.exited = new Promise(resolve => this.child.on('exit', code => { this.wake(); resolve(code) }))
-    createInterface({ input: this.child.stdout! }).on('line', line => {
-      try { this.lines.push(JSON.parse(line)); this.times.push(Date.now()) } catch { return }
-      this.wake()
-    })
-  }
-
-  async waitFor (match: (line: any) => boolean, timeoutMs = 30_000): Promise<any> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const found = this.lines.find(match)
-      if (found !== undefined) return found
-      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before the expected line; stderr: ${this.stderr}; lines: ${JSON.stringify(this.lines)}`)
-      const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`timed out; stderr: ${this.stderr}; lines: ${JSON.stringify(this.lines)}`)
-      await new Promise<void>(resolve => {
-        const wake = (): void => { this.waiters.delete(wake); clearTimeout(t); resolve() }
-        const t = setTimeout(wake, left)
-        this.waiters.add(wake)
-      })
-    }
-  }
-
-  /** SIGTERM (a clean stop: the home is released), then wait for the exit. */
-  async stop (): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
-    return await this.exited
-  }
-
-  private wake (): void {
-    for (const w of Array.from(this.waiters)) w()
+    super([BIN, '--home', home, ...args], { env: { ...process.env, DISPATCH_HOME: '', ...env } })
   }
 }
 

@@ -3,11 +3,10 @@
 
 import { ObservableV2 } from 'lib0/observable'
 import {
-  createSyncNode, IndexedDbStore, acceptInvite, decodeInvite, browserTransports
+  createSyncNode, IndexedDbStore, acceptInvite, decodeInvite, browserTransports, loadOrCreateBrowserIdentity
 } from '../../core/browser.ts'
 import type { SyncNode, Space, PairingPrompt } from '../../core/browser.ts'
 import { TaskBoard } from '../tasks/task-board.ts'
-import { loadOrCreateBrowserKey } from './device-key.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -80,7 +79,7 @@ export class Phone extends ObservableV2<PhoneEvents> {
 
   static async open (options: OpenPhoneOptions = {}): Promise<Phone> {
     const prefix = options.dbPrefix ?? 'dispatch'
-    const privateKey = await loadOrCreateBrowserKey(`${prefix}-device`)
+    const privateKey = await loadOrCreateBrowserIdentity(`${prefix}-device`)
     const storage = await IndexedDbStore.open({ name: `${prefix}-space` })
     const node = await createSyncNode({ privateKey, listen: [], transports: browserTransports(), reconnect: { maxMs: 5_000 } })
     const space = await node.openSpace(SPACE_NAME, { storage })

@@ -1,5 +1,7 @@
-// The browser device's libp2p identity: an Ed25519 key kept in IndexedDB, created on first use.
+// A browser device's libp2p identity: an Ed25519 key kept in IndexedDB, created on first use.
 // The key never leaves the browser profile; clearing site data makes a new, unpaired device.
+// Key generation and signing are @libp2p/crypto's pure-JS fallback where Web Crypto is missing
+// (a page on plain http://<lan-host>), so this works on any origin.
 
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
@@ -7,8 +9,8 @@ import type { PrivateKey } from '@libp2p/interface'
 const STORE = 'keys'
 const KEY = 'identity'
 
-/** Load the key stored in database `dbName`, or create, store and return a new one. */
-export async function loadOrCreateBrowserKey (dbName = 'dispatch-device'): Promise<PrivateKey> {
+/** Load the key stored in IndexedDB database `dbName`, or create, store and return a new one (the browser's `loadOrCreateIdentity`). */
+export async function loadOrCreateBrowserIdentity (dbName: string): Promise<PrivateKey> {
   const db = await openDb(dbName)
   try {
     const stored = await request(db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY))
