@@ -12,6 +12,7 @@ import type { Device } from './device.ts'
 import { TaskArchive } from './archive.ts'
 import type { ArchivedTask } from './archive.ts'
 import { presenceOf } from './presence.ts'
+import { finishedTime, tasksToRetire } from '../tasks/retention.ts'
 import { readConfig, updateConfig } from './config.ts'
 
 /** How long `add` tries to reach its target and waits for the receipt before saying "queued here". */
@@ -34,7 +35,13 @@ export interface DeviceTasks {
   archive: TaskArchive
   /** This device archives `id` itself (prune): its delete is not archived a second time. */
   forgetFinished: (id: string) => void
+  /** Archive `tasks` and remove from the document those this device created; one at a time. */
+  retire: (tasks: Task[]) => Promise<{ archived: number, removed: number, keptForCreator: number }>
 }
+
+/** Automatic retention runs this long after a task finishes (a burst is one pass), and hourly. */
+const RETENTION_DEBOUNCE_MS = 1_000
+const RETENTION_PERIOD_MS = 3_600_000
 
 const contexts = new WeakMap<Device, DeviceTasks>()
 
@@ -60,9 +67,49 @@ export function deviceTasks (device: Device): DeviceTasks {
     }
     archive.append(gone).catch(() => {})
   })
-  ctx = { board, archive, forgetFinished: id => { finished.delete(id) } }
+  let turn: Promise<unknown> = Promise.resolve()
+  const retire = (tasks: Task[]): Promise<{ archived: number, removed: number, keptForCreator: number }> => {
+    const run = turn.then(async () => {
+      const now = Date.now()
+      // Still live and finished: another turn or member may have removed some meanwhile.
+      const live = tasks.filter(t => { const c = board.get(t.id); return c !== undefined && isFinal(c.status) })
+      await archive.append(live.map(t => ({ ...t, log: board.log(t.id), archivedAt: now })))
+      // Only the creator removes a task; the others leave when their creator's device retires them.
+      const mine = live.filter(t => t.createdBy === device.peerId)
+      for (const t of mine) finished.delete(t.id)
+      if (mine.length > 0 && !device.space.closed) board.removeTasks(mine.map(t => t.id))
+      return { archived: live.length, removed: mine.length, keptForCreator: live.length - mine.length }
+    })
+    turn = run.catch(() => {})
+    return run
+  }
+  ctx = { board, archive, forgetFinished: id => { finished.delete(id) }, retire }
   contexts.set(device, ctx)
+  keepRetention(device, ctx)
   return ctx
+}
+
+/**
+ * Automatic retention (peers/tasks/retention.ts): on open, shortly after tasks finish, and
+ * hourly, the tasks the policy retires are archived and this device removes those it created.
+ */
+function keepRetention (device: Device, { board, retire }: DeviceTasks): void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const run = (): void => {
+    timer = undefined
+    if (device.space.closed) return
+    const due = tasksToRetire(board.list(), Date.now()).filter(t => t.createdBy === device.peerId)
+    // A failed archive write leaves the tasks live: the next pass tries again.
+    if (due.length > 0) retire(due).catch(() => {})
+    schedule(RETENTION_PERIOD_MS)
+  }
+  const schedule = (ms: number): void => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = setTimeout(run, ms)
+    timer.unref()
+  }
+  board.on('tasks-change', ids => { if (ids.some(id => { const t = board.get(id); return t !== undefined && isFinal(t.status) })) schedule(RETENTION_DEBOUNCE_MS) })
+  schedule(0)
 }
 
 /** A task as verbs show it: the whole task with its log and the target's name. */
@@ -162,7 +209,7 @@ function findTask (board: TaskBoard, archived: ArchivedTask[], query: string): {
 }
 
 export function taskHandlers (device: Device): ControlHandlers {
-  const { board, archive, forgetFinished } = deviceTasks(device)
+  const { board, archive, retire } = deviceTasks(device)
 
   return {
     add: async (args: { text: string, to?: string, scope?: string, wait?: boolean, deliverMs?: number }, emit, signal) => {
@@ -219,17 +266,11 @@ export function taskHandlers (device: Device): ControlHandlers {
     prune: async (args: { olderThanMs: number }) => {
       const cutoff = Date.now() - Number(args.olderThanMs)
       const docBytesBefore = Y.encodeStateAsUpdate(device.space.doc).byteLength
-      const old = board.list().filter(t => isFinal(t.status) && (t.finishedAt ?? t.createdAt) <= cutoff)
-      const now = Date.now()
-      await archive.append(old.map(t => ({ ...t, log: board.log(t.id), archivedAt: now })))
-      const mine = old.filter(t => t.createdBy === device.peerId)
-      for (const t of mine) forgetFinished(t.id)
-      board.removeTasks(mine.map(t => t.id))
-      const removed = mine.length
-      const keptForCreator = old.length - mine.length
+      const old = board.list().filter(t => isFinal(t.status) && finishedTime(t) <= cutoff)
+      const { archived, removed, keptForCreator } = await retire(old)
       await device.space.flush()
       const docBytesAfter = Y.encodeStateAsUpdate(device.space.doc).byteLength
-      return { archived: old.length, removed, keptForCreator, docBytesBefore, docBytesAfter }
+      return { archived, removed, keptForCreator, docBytesBefore, docBytesAfter }
     },
 
     /** Streams status changes and completions until the caller goes away. */
