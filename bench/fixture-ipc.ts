@@ -44,6 +44,8 @@ export interface FixtureProcess {
 }
 
 const STDERR_KEEP = 4000
+/** Time a fixture gets to report ready: starting Node and libp2p takes 15-30 s when the machine's load is 20-30. */
+const READY_TIMEOUT_MS = 120_000
 
 /** Spawn a fixture and resolve once it reported ready; rejects with its stderr tail if it dies first. */
 export function spawnFixture (spec: FixtureSpec): Promise<FixtureProcess> {
@@ -65,9 +67,9 @@ export function spawnFixture (spec: FixtureSpec): Promise<FixtureProcess> {
 
   return new Promise<FixtureProcess>((resolve, reject) => {
     const readyTimer = setTimeout(() => {
-      reject(new FixtureError(`${spec.label} not ready after ${spec.readyTimeoutMs ?? 30_000} ms${stderr !== '' ? `: ${lastLines(stderr)}` : ''}`))
+      reject(new FixtureError(`${spec.label} not ready after ${spec.readyTimeoutMs ?? READY_TIMEOUT_MS} ms${stderr !== '' ? `: ${lastLines(stderr)}` : ''}`))
       child.kill('SIGKILL')
-    }, spec.readyTimeoutMs ?? 30_000)
+    }, spec.readyTimeoutMs ?? READY_TIMEOUT_MS)
 
     child.on('error', err => { clearTimeout(readyTimer); reject(new FixtureError(`${spec.label}: ${err.message}`)) })
     child.on('exit', (code, signal) => {

@@ -3,6 +3,8 @@
 
 import type { MetricsRow } from './series.ts'
 import type { CdfPoint, LatencySummary } from './stats.ts'
+import type { GoalRow } from './goals.ts'
+import { renderGoals } from './goals.ts'
 
 export type SeriesStatus = 'ok' | 'skipped' | 'failed'
 
@@ -46,6 +48,8 @@ export interface BenchReport {
   options: { samples: number, rounds: number, warmup: number, quick: boolean, only: string[] }
   floor: string
   series: SeriesResult[]
+  /** Issue 16's figures with goals and ratios (bench/goals.ts). */
+  goals?: GoalRow[]
 }
 
 const fmtUs = (us: number | undefined): string =>
@@ -68,6 +72,10 @@ export function renderMarkdown (report: BenchReport): string {
     const m = s.summary
     const note = s.status === 'failed' ? ` (failed: ${escapeCell(s.reason ?? '')})` : ''
     lines.push(`| ${s.name}${note} | ${m.n} | ${fmtUs(m.p50)} | ${fmtUs(m.p90)} | ${fmtUs(m.p99)} | ${fmtUs(m.p999)} | ${fmtUs(m.max)} | ${fmtUs(m.mean)} | ${fmtRatio(s.ratioToFloor?.p50)} | ${fmtRatio(s.ratioToFloor?.p99)} |`)
+  }
+  if (report.goals !== undefined) {
+    lines.push('')
+    lines.push(renderGoals(report.goals).trimEnd())
   }
   for (const s of report.series) {
     if (s.kind !== 'metrics') continue

@@ -42,6 +42,7 @@ import { parseArgs } from 'node:util'
 import { renderChart } from './chart.ts'
 import { CPU_PROF_ENV } from './fixture-ipc.ts'
 import { renderMarkdown } from './report.ts'
+import { computeGoals } from './goals.ts'
 import type { BenchReport, LatencyResult, MetricsResult, SeriesResult } from './report.ts'
 import { SeriesSkipped } from './series.ts'
 import type { LatencyRunner, LatencySeries, MetricsSeries, Series, SeriesContext } from './series.ts'
@@ -56,7 +57,9 @@ import { plannedSeries } from './series/planned.ts'
 import { taskSeriesList } from './series/task.ts'
 import { connectSeriesList } from './series/connect.ts'
 import { offlineSync } from './series/offline.ts'
+import { connectRtt } from './series/connect-rtt.ts'
 import { scale } from './series/scale.ts'
+import { heavyYear } from './series/heavy-year.ts'
 
 const SERIES: Series[] = [
   floor,
@@ -66,8 +69,10 @@ const SERIES: Series[] = [
   ...yWebrtcSeries,
   ...taskSeriesList,
   ...connectSeriesList,
+  connectRtt,
   offlineSync,
   scale,
+  heavyYear,
   ...plannedSeries
 ]
 
@@ -222,6 +227,7 @@ const report: BenchReport = {
   series: selected.map(s => results.get(s.name) ?? { kind: s.kind, name: s.name, title: s.title, status: 'failed', reason: 'no result recorded' } as SeriesResult)
 }
 
+report.goals = computeGoals(report)
 const markdown = renderMarkdown(report)
 // Quick and partial runs are marked in the name (and ignored by git: bench/results/.gitignore).
 const partial = only.length > 0 || opts.samples !== undefined || opts.rounds !== undefined

@@ -1,7 +1,14 @@
 // Protocol ids, frame limits and timeouts of the sync engine, in one place.
 
-/** The long-lived replication stream: one per connected peer pair and space. */
-export const SYNC_PROTOCOL = '/dispatch/sync/1.0.0'
+/**
+ * The long-lived replication stream: one per connected peer pair and space. 1.1.0 adds sync
+ * messages carrying Yjs v2 diffs (session.ts); everything else is as in 1.0.0.
+ */
+export const SYNC_PROTOCOL = '/dispatch/sync/1.1.0'
+/** The first revision (Yjs v1 only), still spoken with peers that know nothing newer. */
+export const SYNC_PROTOCOL_1_0 = '/dispatch/sync/1.0.0'
+/** Every revision a node speaks by default, newest (preferred) first. */
+export const SYNC_PROTOCOLS: readonly string[] = [SYNC_PROTOCOL, SYNC_PROTOCOL_1_0]
 /** Pairing: the only protocol an unpaired peer may open, and only while an invite is open. */
 export const PAIR_PROTOCOL = '/dispatch/pair/1.0.0'
 
@@ -33,6 +40,14 @@ export const DEFAULT_WS_PORT = 4318
 
 /** The store compacts a space's log into a snapshot once the log grows past this. */
 export const COMPACT_LOG_BYTES = 8 * 1024 * 1024
+/**
+ * ...or once it holds this many updates and at least 1/16 of the last snapshot's bytes: a cold
+ * load replays the log one update at a time (~50-100 µs each), so a year of small writes (a
+ * heartbeat, a status) must not pile up to 8 MiB of them; the ratio keeps a large space from
+ * re-encoding itself every thousand writes.
+ */
+export const COMPACT_LOG_RECORDS = 1000
+export const COMPACT_LOG_SNAPSHOT_FRACTION = 16
 
 /** Largest frame on a pairing stream: its messages are a few hundred bytes of JSON. */
 export const PAIR_MAX_FRAME_BYTES = 4 * 1024

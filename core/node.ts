@@ -6,11 +6,12 @@ import { ObservableV2 } from 'lib0/observable'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Connection, PeerUpdate, PrivateKey, Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, SYNC_PROTOCOL } from './constants.ts'
+import type { Connection, PeerId, PeerUpdate, PrivateKey, Stream } from '@libp2p/interface'
+import { HELLO_TIMEOUT_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
 import type { DispatchLibp2p, Libp2pNodeOptions } from './net/libp2p.ts'
 import { StreamChannel } from './net/stream-channel.ts'
+import { rawStream } from './net/optimistic-select.ts'
 import { decodeHello, encodeHello } from './net/hello.ts'
 import { backoffDelay } from './net/reconnect.ts'
 import { AddressBook } from './net/address-book.ts'
@@ -18,7 +19,7 @@ import type { AddressBookStore } from './net/address-book.ts'
 import { isRelayedAddr, peerIdOf, relayIdOf, withPeerId } from './net/multiaddrs.ts'
 import { unrefTimer } from './sync/timers.ts'
 import { openSpace } from './space.ts'
-import type { Space, SpaceOptions } from './space.ts'
+import type { AttachOptions, Space, SpaceOptions } from './space.ts'
 
 /** A peer tried to sync a space it is not a member of. */
 export class NotAMemberError extends Error {
@@ -69,6 +70,11 @@ export interface SyncNodeOptions {
    * A short-lived process that only reads its space passes false and dials with `connectPeer`.
    */
   dialMembers?: boolean
+  /**
+   * Revisions of the sync protocol this node speaks, preferred first (default `constants.SYNC_PROTOCOLS`:
+   * 1.1.0, then 1.0.0). Narrow it only to act as an older peer would (mixed-version tests).
+   */
+  syncProtocols?: readonly string[]
 }
 
 /** Reconnection state of a peer this node keeps connected; its addresses are in the address book. */
@@ -96,12 +102,14 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   private readonly strangerGates = new Set<(peerId: string) => boolean>()
   private readonly kept = new Map<string, Kept>()
   /** Members' last known addresses, persisted: the node keeps connected to the ones it admits. */
+  private readonly syncProtocols: readonly string[]
   readonly addressBook: AddressBook
 
   constructor (options: SyncNodeOptions = {}) {
     super()
     this.options = options
     this.addressBook = new AddressBook(options.addressBook, error => { this.emit('address-book-error', [error]) })
+    this.syncProtocols = options.syncProtocols ?? SYNC_PROTOCOLS
   }
 
   get libp2p (): DispatchLibp2p {
@@ -139,7 +147,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
         }
       }
     })
-    await this.libp2p.handle(SYNC_PROTOCOL, (stream, connection) => this.acceptSync(stream, connection), {
+    await this.libp2p.handle([...this.syncProtocols], (stream, connection) => this.acceptSync(stream, connection), {
       runOnLimitedConnection: true
     })
     this.libp2p.addEventListener('connection:open', this.onConnectionOpen)
@@ -441,21 +449,56 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     unrefTimer(kept.timer)
   }
 
+  /**
+   * Open the sync stream for `space` to `peer`. The protocol is proposed optimistically: the
+   * proposal, the hello and the session's first messages (state vector, presence) leave in one
+   * write, and the peer's answer, its own state vector and its diff come back in one: the first
+   * sync completes one round trip after the stream opens. A peer that does not speak the
+   * proposed revision refuses it; the channel then negotiates an older one and sends again.
+   */
   private async openSync (space: Space, peer: string): Promise<void> {
     try {
+      const id = peerIdFromString(peer)
       // On a connection we already have, preferring a direct one: libp2p's dialProtocol never
       // reuses a relayed (limited) connection, so it would dial again and fail where the relay
       // is the only way to reach the peer.
-      const open = this.libp2p.getConnections(peerIdFromString(peer)).filter(c => c.status === 'open')
+      const open = this.libp2p.getConnections(id).filter(c => c.status === 'open')
       const connection = open.find(c => c.limits === undefined) ?? open[0]
-      const stream = connection !== undefined
-        ? await connection.newStream(SYNC_PROTOCOL, { runOnLimitedConnection: true })
-        : await this.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { runOnLimitedConnection: true })
-      const channel = new StreamChannel(stream, { onError: (err) => this.emit('frame-error', [peer, err]) })
+      const onError = (err: Error): void => { this.emit('frame-error', [peer, err]) }
+      let channel: StreamChannel
+      const raw = connection !== undefined ? rawStream(connection) : undefined
+      if (connection !== undefined && raw !== undefined) {
+        const proposed = await this.syncProtocolFor(id)
+        const rest = this.syncProtocols.filter(p => p !== proposed)
+        channel = new StreamChannel(await raw, {
+          select: proposed,
+          onError,
+          fallback: rest.length > 0 ? async () => await connection.newStream([...rest], { runOnLimitedConnection: true }) : undefined
+        })
+      } else {
+        const stream = connection !== undefined
+          ? await connection.newStream([...this.syncProtocols], { runOnLimitedConnection: true })
+          : await this.libp2p.dialProtocol(id, [...this.syncProtocols], { runOnLimitedConnection: true })
+        channel = new StreamChannel(stream, { onError })
+      }
       channel.send(encodeHello(space.name))
-      space.attach(channel, peer, this.peerId)
+      space.attach(channel, peer, this.peerId, this.attachOptions(channel, connection))
     } catch {
       // The connection went away while opening; reconnection will try again.
+    }
+  }
+
+  /** The revision to propose to `peer`: our preferred one, unless identify told us the peer lacks it. */
+  private async syncProtocolFor (peer: PeerId): Promise<string> {
+    const theirs = (await this.libp2p.peerStore.get(peer).catch(() => undefined))?.protocols ?? []
+    return this.syncProtocols.find(p => theirs.includes(p)) ?? this.syncProtocols[0]
+  }
+
+  /** Pieces only where a relay meters the connection; the diff's encoding follows the protocol spoken. */
+  private attachOptions (channel: StreamChannel, connection: Connection | undefined): AttachOptions {
+    return {
+      pieceBytes: connection === undefined || connection.limits !== undefined ? SYNC_PIECE_BYTES : Infinity,
+      diffEncoding: () => channel.protocol === SYNC_PROTOCOL ? 'v2' : 'v1'
     }
   }
 
@@ -471,7 +514,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
         channel.close(space !== undefined && space.members.isRevoked(peer) ? 'refused: device revoked' : 'refused: not a member')
         return
       }
-      space.attach(channel, peer, peer)
+      space.attach(channel, peer, peer, this.attachOptions(channel, connection))
     } catch (err) {
       channel.abort(err as Error)
     }

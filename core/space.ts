@@ -4,10 +4,11 @@
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
-import { COMPACT_LOG_BYTES } from './constants.ts'
+import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION } from './constants.ts'
 import { Members } from './members.ts'
 import type { MessageChannel } from './sync/channel.ts'
 import { SyncSession } from './sync/session.ts'
+import type { UpdateEncoding } from './sync/session.ts'
 import type { Timers } from './sync/timers.ts'
 import type { Storage } from './store/storage.ts'
 import { assertSpaceName } from './store/storage.ts'
@@ -48,6 +49,14 @@ export interface SpaceOptions {
 /** The origin of transactions that replay the store, so they are not written back. */
 const STORAGE_ORIGIN = Symbol('storage')
 
+/** How a session on one channel sends (see `SyncSessionOptions`). */
+export interface AttachOptions {
+  /** Largest update sent in one message; a channel with no data limit needs no pieces. */
+  pieceBytes?: number
+  /** Encoding of the diffs sent in reply to a state vector, asked each time. */
+  diffEncoding?: () => UpdateEncoding
+}
+
 interface Attached {
   session: SyncSession
   /** Who opened the underlying stream; decides which of two racing streams survives. */
@@ -64,7 +73,7 @@ export async function openSpace (name: string, options: SpaceOptions): Promise<S
       for (const update of updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN)
     }, STORAGE_ORIGIN)
   }
-  return new Space(name, doc, options)
+  return new Space(name, doc, options, { records: updates.length, bytes: updates.reduce((sum, u) => sum + u.byteLength, 0) })
 }
 
 /** One replicated Y.Doc: durable in its `storage`, with presence (`awareness`), `members`, events, and a sync session per connected member. */
@@ -82,8 +91,11 @@ export class Space extends ObservableV2<SpaceEvents> {
   private readonly resyncIntervalMs: number | undefined
   private readonly timers: Timers | undefined
   private compacting: Promise<void> | null = null
+  /** Updates in the store's log since its last snapshot, and that snapshot's size (both estimated at load). */
+  private logRecords: number
+  private snapshotBytes: number
 
-  constructor (name: string, doc: Y.Doc, options: SpaceOptions) {
+  constructor (name: string, doc: Y.Doc, options: SpaceOptions, loaded: { records: number, bytes: number } = { records: 0, bytes: 0 }) {
     super()
     this.name = name
     this.doc = doc
@@ -91,6 +103,8 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.allowed = new Set(options.allow ?? [])
     this.resyncIntervalMs = options.resyncIntervalMs
     this.timers = options.timers
+    this.logRecords = loaded.records
+    this.snapshotBytes = loaded.bytes
     this.awareness = new Awareness(doc)
     this.members = new Members(doc)
     doc.on('update', this.persist)
@@ -129,7 +143,7 @@ export class Space extends ObservableV2<SpaceEvents> {
    * opened the channel: when two channels race for the same peer, both sides keep
    * the one opened by the smaller peer id and close the other.
    */
-  attach (channel: MessageChannel, peerId: string, initiator: string): SyncSession | null {
+  attach (channel: MessageChannel, peerId: string, initiator: string, options: AttachOptions = {}): SyncSession | null {
     if (this.closed) { channel.close('space closed'); return null }
     const existing = this.sessions.get(peerId)
     if (existing !== undefined && existing.initiator !== initiator && existing.initiator < initiator) {
@@ -141,7 +155,9 @@ export class Space extends ObservableV2<SpaceEvents> {
       remote: peerId,
       resyncIntervalMs: this.resyncIntervalMs,
       timers: this.timers,
-      onBadMessage: (error) => this.emit('bad-message', [peerId, error])
+      onBadMessage: (error) => this.emit('bad-message', [peerId, error]),
+      pieceBytes: options.pieceBytes,
+      diffEncoding: options.diffEncoding
     })
     this.sessions.set(peerId, { session, initiator })
     if (existing !== undefined) existing.session.destroy()
@@ -181,15 +197,25 @@ export class Space extends ObservableV2<SpaceEvents> {
 
   private readonly onMembersChanged = (): void => { this.emit('gate-changed', []) }
 
+  /** Past 8 MiB, or past a thousand updates that weigh 1/16 of the snapshot (see COMPACT_LOG_RECORDS). */
+  private logIsLong (): boolean {
+    const bytes = this.storage.logSize(this.name)
+    return bytes > COMPACT_LOG_BYTES || (this.logRecords > COMPACT_LOG_RECORDS && bytes > this.snapshotBytes / COMPACT_LOG_SNAPSHOT_FRACTION)
+  }
+
   private readonly persist = (update: Uint8Array, origin: unknown): void => {
     if (origin === STORAGE_ORIGIN) return
     const write = this.storage.append(this.name, update)
       .catch((err: Error) => { this.emit('storage-error', [err]) })
       .finally(() => { this.writes.delete(write) })
     this.writes.add(write)
-    if (this.compacting === null && this.storage.logSize(this.name) > COMPACT_LOG_BYTES) {
+    this.logRecords++
+    if (this.compacting === null && this.logIsLong()) {
       // The snapshot holds everything in the doc, which includes every append issued so far.
-      this.compacting = this.storage.compact(this.name, Y.encodeStateAsUpdate(this.doc))
+      const snapshot = Y.encodeStateAsUpdate(this.doc)
+      this.logRecords = 0
+      this.snapshotBytes = snapshot.byteLength
+      this.compacting = this.storage.compact(this.name, snapshot)
         .catch((err: Error) => { this.emit('storage-error', [err]) })
         .finally(() => { this.compacting = null })
     }

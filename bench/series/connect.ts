@@ -19,7 +19,7 @@ function connectSeries (mode: 'cold' | 'known'): LatencySeries {
     name: `connect/${mode}`,
     title: mode === 'cold'
       ? 'connection setup: dial -> Noise -> Yamux -> first completed sync, peer unknown to the peer store'
-      : 'connection setup with a known peer (peer-store record kept, dialled by peer id)',
+      : 'connection setup with a known peer (reconnection: peer-store record kept)',
     maxSamples: CONNECT_SAMPLES,
     quickMaxSamples: CONNECT_SAMPLES_QUICK,
     async start (ctx) {
@@ -46,4 +46,50 @@ function connectSeries (mode: 'cold' | 'known'): LatencySeries {
   }
 }
 
-export const connectSeriesList: LatencySeries[] = [connectSeries('cold'), connectSeries('known')]
+/** Yardsticks for setup: bare libp2p's dial + echo stream + 1-byte round trip, and a y-websocket provider's first sync. */
+const libp2pDialEcho: LatencySeries = {
+  kind: 'latency',
+  name: 'connect/libp2p-dial-echo',
+  title: 'bare libp2p setup: dial -> Noise -> Yamux -> echo stream -> 1-byte round trip (js-libp2p perf\'s measure)',
+  maxSamples: CONNECT_SAMPLES,
+  quickMaxSamples: CONNECT_SAMPLES_QUICK,
+  async start () {
+    const script = join(import.meta.dirname, '../fixtures/libp2p-echo.ts')
+    const server = await spawnFixture({ script, args: ['server'], label: 'libp2p echo server (setup)' })
+    try {
+      const dialer = await spawnFixture({ script, args: ['dialer', String(server.info.multiaddr)], label: 'libp2p dialer' })
+      return {
+        info: { transport: 'libp2p tcp + noise + yamux, stock', processes: 2, ...dialer.info },
+        measure: async count => await dialer.call('measure', count) as number[],
+        stop: async () => { await dialer.stop(); await server.stop() }
+      }
+    } catch (err) {
+      await server.stop()
+      throw err
+    }
+  }
+}
+
+const yWebsocketConnect: LatencySeries = {
+  kind: 'latency',
+  name: 'connect/y-websocket',
+  title: 'y-websocket setup: new WebsocketProvider -> first completed sync with the relay',
+  maxSamples: CONNECT_SAMPLES,
+  quickMaxSamples: CONNECT_SAMPLES_QUICK,
+  async start () {
+    const server = await spawnFixture({ script: join(import.meta.dirname, '../fixtures/y-websocket-server.ts'), label: 'y-websocket server (setup)' })
+    try {
+      const client = await spawnFixture({ script: join(import.meta.dirname, '../fixtures/y-websocket-connect.ts'), args: [`ws://127.0.0.1:${String(server.info.port)}`, 'setup'], label: 'y-websocket connecting client' })
+      return {
+        info: { transport: 'websocket relay', processes: 2, ...client.info },
+        measure: async count => await client.call('measure', count) as number[],
+        stop: async () => { await client.stop(); await server.stop() }
+      }
+    } catch (err) {
+      await server.stop()
+      throw err
+    }
+  }
+}
+
+export const connectSeriesList: LatencySeries[] = [connectSeries('cold'), connectSeries('known'), libp2pDialEcho, yWebsocketConnect]

@@ -1,10 +1,10 @@
-// A libp2p transport wrapper: one socket write per send. @libp2p/tcp (and @libp2p/websockets)
-// write each chunk of what they are handed separately, and Noise hands them [2-byte length,
-// ciphertext]: with no-delay on, every encrypted message cost two syscalls and two TCP segments
-// (two WebSocket messages), and the receiver often woke twice. Joining small chunks into one
-// buffer halves both (see bench/ and README "Benchmarks").
+// One socket write per send. @libp2p/tcp (and @libp2p/websockets) write each chunk of what
+// they are handed separately, and Noise hands them [2-byte length, ciphertext]: with no-delay
+// on, every encrypted message cost two syscalls and two TCP segments (two WebSocket messages),
+// and the receiver often woke twice. Joining small chunks into one buffer halves both (see
+// bench/ and README "Benchmarks"). Applied by tuned-transport.ts.
 
-import type { MultiaddrConnection, Transport, Upgrader } from '@libp2p/interface'
+import type { MultiaddrConnection } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 
 /** Sends up to this size are joined into one buffer; larger ones go chunk by chunk, as before. */
@@ -13,31 +13,8 @@ const COALESCE_MAX_BYTES = 256 * 1024
 interface SendResult { sentBytes: number, canSendMore: boolean }
 type SendData = (data: Uint8ArrayList) => SendResult
 
-/** The transport made by `factory`, with connections that write each send as one buffer. */
-export function withJoinedWrites<C> (factory: (components: C) => Transport): (components: C) => Transport {
-  return (components) => {
-    const transport = factory(components)
-    const dial = transport.dial.bind(transport)
-    const createListener = transport.createListener.bind(transport)
-    transport.dial = async (ma, options) => await dial(ma, { ...options, upgrader: joiningUpgrader(options.upgrader) })
-    transport.createListener = (options) => createListener({ ...options, upgrader: joiningUpgrader(options.upgrader) })
-    return transport
-  }
-}
-
-function joiningUpgrader (upgrader: Upgrader): Upgrader {
-  return new Proxy(upgrader, {
-    get (target, prop) {
-      if (prop === 'upgradeOutbound' || prop === 'upgradeInbound') {
-        return (maConn: MultiaddrConnection, opts: never) => target[prop](joinWrites(maConn), opts)
-      }
-      const value: unknown = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    }
-  })
-}
-
-function joinWrites (maConn: MultiaddrConnection): MultiaddrConnection {
+/** `maConn`, writing each send of up to COALESCE_MAX_BYTES as one buffer. */
+export function joinWrites (maConn: MultiaddrConnection): MultiaddrConnection {
   const conn = maConn as unknown as { sendData?: SendData }
   const sendData = conn.sendData
   if (typeof sendData !== 'function') return maConn

@@ -16,7 +16,7 @@ import { dcutr } from '@libp2p/dcutr'
 import type { ConnectionGater, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import { DEFAULT_TCP_PORT, DEFAULT_WS_PORT, MDNS_INTERVAL_MS } from '../constants.ts'
 import { relaySlots } from './relay-slots.ts'
-import { withJoinedWrites } from './joined-writes.ts'
+import { tunedTransport } from './tuned-transport.ts'
 import type { RelaySlots } from './relay-slots.ts'
 
 export type DispatchLibp2p = Libp2p<{ identify: Identify, ping: Ping, dcutr: unknown, relaySlots: RelaySlots, mdns?: PeerDiscovery }>
@@ -65,7 +65,7 @@ export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promis
     privateKey: options.privateKey,
     addresses: { listen },
     // The relay transport is always present so `/p2p-circuit` addresses can be dialled.
-    transports: [...(options.transports ?? [withJoinedWrites(tcp()), withJoinedWrites(webSockets()), ...webrtc]), circuitRelayTransport()],
+    transports: [...(options.transports ?? [tunedTransport(tcp()), tunedTransport(webSockets()), ...webrtc]), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: options.connectionGater,

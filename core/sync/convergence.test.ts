@@ -217,8 +217,11 @@ test('a session heals a dropped update by itself, without any call from outside'
   const sb = new SyncSession(b, link.b, { timers, resyncIntervalMs: RESYNC_MS })
   link.deliver()
   a.getMap('m').set('lost', 1)
-  link.a.remote?.queue.splice(0) // the update frame never arrives
+  timers.endTurn() // the turn's updates leave as one message...
+  assert.is(link.a.remote?.queue.length, 1)
+  link.a.remote?.queue.splice(0) // ...which never arrives
   a.getMap('m').set('later', 2)
+  timers.endTurn()
   link.deliver()
   assert.equal(b.getMap('m').toJSON(), {}, 'b cannot apply "later" before "lost"')
   timers.advance(100) // pending-struct heal kicks in
@@ -232,15 +235,56 @@ test('malformed messages are counted and dropped; the next valid one applies', (
   const b = new Y.Doc()
   const link = new MemoryLink({ delivery: 'manual' })
   const bad: string[] = []
-  const sa = new SyncSession(a, link.a, { timers: new VirtualTimers() })
-  const sb = new SyncSession(b, link.b, { timers: new VirtualTimers(), onBadMessage: e => bad.push(e.name) })
+  const timers = new VirtualTimers()
+  const sa = new SyncSession(a, link.a, { timers })
+  const sb = new SyncSession(b, link.b, { timers, onBadMessage: e => bad.push(e.name) })
   link.deliver()
   for (const m of [new Uint8Array([]), new Uint8Array([200, 200, 200, 200]), new Uint8Array([9]), new Uint8Array([0, 2, 5, 1, 2])]) sb.receive(m)
   assert.is(sb.badMessages, 4)
   assert.ok(bad.includes('UnknownMessageTypeError'))
   a.getText('t').insert(0, 'still works')
+  timers.endTurn()
   link.deliver()
   assert.is(b.getText('t').toString(), 'still works')
+  sa.destroy(); sb.destroy()
+})
+
+test('the updates of one turn leave as one message; a step 2 in v2 applies like v1', () => {
+  const timers = new VirtualTimers()
+  const a = new Y.Doc()
+  const b = new Y.Doc()
+  const link = new MemoryLink({ delivery: 'manual' })
+  const sa = new SyncSession(a, link.a, { timers, diffEncoding: () => 'v2' })
+  const sb = new SyncSession(b, link.b, { timers })
+  a.getText('t').insert(0, 'before the first sync ')
+  link.deliver() // step 1 both ways, then b's step 2 (v1) and a's (v2)
+  link.deliver()
+  assert.ok(sa.synced && sb.synced)
+  assert.is(b.getText('t').toString(), 'before the first sync ')
+  const sent = link.a.stats.messagesSent
+  for (let i = 0; i < 20; i++) a.getMap('m').set(`k${i}`, i)
+  assert.is(link.a.stats.messagesSent, sent, 'nothing leaves before the turn ends')
+  timers.endTurn()
+  assert.is(link.a.stats.messagesSent, sent + 1, 'twenty transactions, one message')
+  link.deliver()
+  assert.is(b.getMap('m').size, 20)
+  sa.destroy(); sb.destroy()
+})
+
+test('a session sends what its last turn changed before it closes', () => {
+  const timers = new VirtualTimers()
+  const a = new Y.Doc()
+  const b = new Y.Doc()
+  const link = new MemoryLink({ delivery: 'manual' })
+  const sa = new SyncSession(a, link.a, { timers })
+  const sb = new SyncSession(b, link.b, { timers })
+  link.deliver()
+  a.getMap('m').set('last words', true)
+  const queued = link.a.remote?.queue.length ?? 0
+  sa.flush()
+  assert.is(link.a.remote?.queue.length, queued + 1)
+  link.deliver()
+  assert.is(b.getMap('m').get('last words'), true)
   sa.destroy(); sb.destroy()
 })
 

@@ -6,6 +6,7 @@ import type { Member } from '../../core/index.ts'
 import type { Task } from '../tasks/task-board.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import { TaskNotFoundError } from '../tasks/errors.ts'
+import { finishedTime } from '../tasks/retention.ts'
 import type {
   AddEvent, AddInput, AddResult, CallOptions, CancelResult, PruneResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
@@ -83,15 +84,11 @@ export async function pruneTasks (ctx: AppContext, input: { olderThanMs: number 
   const { board, device } = ctx
   const cutoff = device.now() - input.olderThanMs
   const docBytesBefore = Y.encodeStateAsUpdate(device.space.doc).byteLength
-  const old = board.list().filter(t => isFinal(t.status) && (t.finishedAt ?? t.createdAt) <= cutoff)
-  const now = device.now()
-  await device.archive.append(old.map(t => ({ ...t, log: board.log(t.id), archivedAt: now })))
-  const mine = old.filter(t => t.createdBy === device.peerId)
-  for (const t of mine) ctx.forgetFinished(t.id)
-  board.removeTasks(mine.map(t => t.id))
+  const old = board.list().filter(t => isFinal(t.status) && finishedTime(t) <= cutoff)
+  const { archived, removed, keptForCreator } = await ctx.retire(old)
   await device.space.flush()
   const docBytesAfter = Y.encodeStateAsUpdate(device.space.doc).byteLength
-  return { archived: old.length, removed: mine.length, keptForCreator: old.length - mine.length, docBytesBefore, docBytesAfter }
+  return { archived, removed, keptForCreator, docBytesBefore, docBytesAfter }
 }
 
 /** Streams status changes and completions until `signal` aborts. */
