@@ -137,6 +137,7 @@ export function serveFixture (handlers: FixtureHandlers, info: Record<string, un
   if (process.send === undefined) throw new FixtureError('a fixture must be spawned with an IPC channel (bench/fixture-ipc.ts)')
   const send = (msg: ChildMessage): void => { process.send?.(msg) }
   const exit = async (): Promise<void> => {
+    // Exiting anyway: a failed clean-up of a bench peer must not keep it running.
     try { await onExit?.() } catch {}
     process.exit(0)
   }

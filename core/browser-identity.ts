@@ -5,6 +5,7 @@
 
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
+import { idbRequest as request } from './store/idb.ts'
 
 const STORE = 'keys'
 const KEY = 'identity'
@@ -33,9 +34,3 @@ function openDb (name: string): Promise<IDBDatabase> {
   return request(open)
 }
 
-function request<T> (req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => { resolve(req.result) }
-    req.onerror = () => { reject(req.error) }
-  })
-}

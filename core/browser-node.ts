@@ -25,9 +25,6 @@ export function browserNodeOptions (options: SyncNodeOptions = {}): SyncNodeOpti
   if (options.mdns !== undefined && options.mdns !== false) {
     throw new NotInBrowserError('mDNS needs UDP multicast, which browsers do not have: a page reaches devices by the addresses it paired with')
   }
-  if (options.addressBook !== undefined) {
-    throw new NotInBrowserError('an address book file needs Node: in a browser, createProvider remembers addresses in localStorage (or pass `peers`)')
-  }
   return { ...options, listen: options.listen ?? [], transports: options.transports ?? browserTransports() }
 }
 

@@ -1,5 +1,5 @@
-// `createProvider` for a page: the device key and the document in IndexedDB, paired devices'
-// addresses in localStorage, so a reloaded page is the same device and reconnects by itself.
+// `createProvider` for a page: the device key, the document and the node's address book in
+// IndexedDB, so a reloaded page is the same device and reconnects by itself.
 
 import type { SyncNodeOptions } from './node.ts'
 import { createProvider } from './provider.ts'
@@ -8,6 +8,7 @@ import type { Storage } from './store/storage.ts'
 import { IndexedDbStore } from './store/indexeddb-store.ts'
 import { loadOrCreateBrowserIdentity } from './browser-identity.ts'
 import { browserNodeOptions } from './browser-node.ts'
+import { indexedDbAddressBook } from './net/address-book-idb.ts'
 
 /** IndexedDB database of the browser device's key, unless `identity` names another. */
 export const BROWSER_IDENTITY_DB = 'dispatch-p2p-identity'
@@ -25,7 +26,7 @@ export interface BrowserProviderOptions extends Omit<ProviderOptions, 'storage'>
    * or `false` for a new identity each time (nothing reconnects after a reload). `node.privateKey` wins.
    */
   identity?: string | false
-  /** Keep paired devices' addresses in localStorage (`dispatch-p2p:<space>:peers`) and reconnect to them on the next load. Default true. */
+  /** Keep paired devices' addresses in IndexedDB (the node's address book, database `dispatch-p2p:<space>:peers`) and reconnect to them on the next load. Default true. */
   rememberPeers?: boolean
 }
 
@@ -43,34 +44,15 @@ export async function createBrowserProvider (space: string, options: BrowserProv
   if (node.privateKey === undefined && options.identity !== false) {
     node.privateKey = await loadOrCreateBrowserIdentity(options.identity ?? BROWSER_IDENTITY_DB)
   }
-  const remember = options.rememberPeers !== false
-  const key = `dispatch-p2p:${space}:peers`
-  const peers = [...(options.peers ?? []), ...(remember ? readPeers(key) : [])]
+  if (options.rememberPeers !== false && node.addressBook === undefined) node.addressBook = indexedDbAddressBook(`dispatch-p2p:${space}:peers`)
   const storage = options.storage ?? await IndexedDbStore.open({ name: BROWSER_STORE_DB })
   let provider: SpaceProvider
   try {
-    provider = await createProvider(space, { ...options, node, peers, storage, closeStorage: options.storage === undefined || options.closeStorage })
+    provider = await createProvider(space, { ...options, node, storage, closeStorage: options.storage === undefined || options.closeStorage })
   } catch (err) {
     if (options.storage === undefined) await storage.close()
     throw err
   }
-  if (remember) provider.on('peers', () => { writePeers(key, provider.knownAddrs()) })
   return provider
 }
 
-function readPeers (key: string): string[] {
-  try {
-    const value: unknown = JSON.parse(globalThis.localStorage?.getItem(key) ?? '[]')
-    return Array.isArray(value) ? value.filter((a): a is string => typeof a === 'string') : []
-  } catch {
-    return [] // unreadable or unavailable (a sandboxed frame): start with the given peers only
-  }
-}
-
-function writePeers (key: string, addrs: string[]): void {
-  try {
-    globalThis.localStorage?.setItem(key, JSON.stringify(addrs))
-  } catch {
-    // Quota or a sandboxed frame: the page then reconnects only to the peers it is given.
-  }
-}

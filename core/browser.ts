@@ -3,8 +3,12 @@
 // file, no TCP), plus IndexedDB storage, the browser identity and the browser transports.
 
 export { createBrowserSyncNode as createSyncNode, browserTransports, NotInBrowserError } from './browser-node.ts'
-export { SyncNode, NotAMemberError, NodeStoppedError } from './node.ts'
+export { SyncNode, NotAMemberError, NodeStoppedError, UnknownPeerAddressError } from './node.ts'
 export type { SyncNodeOptions, SyncNodeEvents } from './node.ts'
+export { AddressBook, AddressBookFileError, ADDRESS_BOOK_MAX_ADDRS } from './net/address-book.ts'
+export type { AddressBookStore, AddressBookEntries, AddressBookEntry } from './net/address-book.ts'
+export { indexedDbAddressBook } from './net/address-book-idb.ts'
+export { peerIdOf, isRelayedAddr, relayIdOf, withPeerId, directFirst, isLoopbackAddr, isBrowserDialable } from './net/multiaddrs.ts'
 export { createBrowserProvider as createProvider, BROWSER_IDENTITY_DB, BROWSER_STORE_DB } from './browser-provider.ts'
 export type { BrowserProviderOptions } from './browser-provider.ts'
 export { SpaceProvider, ProviderDestroyedError, NotListeningError } from './provider.ts'
@@ -17,6 +21,7 @@ export type { Member } from './members.ts'
 export type { Storage } from './store/storage.ts'
 export { MemoryStore } from './store/memory-store.ts'
 export { IndexedDbStore } from './store/indexeddb-store.ts'
+export { idbRequest, idbTransaction } from './store/idb.ts'
 export type { IndexedDbStoreOptions } from './store/indexeddb-store.ts'
 export {
   mintInvite, encodeInvite, decodeInvite, assertInviteUsable, InvalidInviteError, InviteMissingSecretError, InviteExpiredError

@@ -3,8 +3,8 @@
 
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { writeFileAtomic } from './store/atomic-file.ts'
 
 /** The identity file exists but does not hold a valid libp2p private key. */
 export class IdentityFileError extends Error {
@@ -27,17 +27,7 @@ export async function loadOrCreateIdentity (path: string): Promise<PrivateKey> {
     }
   }
   const key = await generateKeyPair('Ed25519')
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  // Written to a temporary file and renamed, so a crash never leaves half a key.
-  const tmp = `${path}.${process.pid}.tmp`
-  const file = await open(tmp, 'w', 0o600)
-  try {
-    await file.writeFile(privateKeyToProtobuf(key))
-    await file.sync()
-  } finally {
-    await file.close()
-  }
-  await chmod(tmp, 0o600)
-  await rename(tmp, path)
+  // Atomically, so a crash never leaves half a key; owner-only.
+  await writeFileAtomic(path, privateKeyToProtobuf(key), 0o600)
   return key
 }

@@ -35,8 +35,13 @@
  * @packageDocumentation
  */
 
-export { createSyncNode, SyncNode, NotAMemberError, NodeStoppedError } from './node.ts'
+export { createSyncNode, SyncNode, NotAMemberError, NodeStoppedError, UnknownPeerAddressError } from './node.ts'
 export type { SyncNodeOptions, SyncNodeEvents } from './node.ts'
+export { AddressBook, AddressBookFileError, ADDRESS_BOOK_MAX_ADDRS } from './net/address-book.ts'
+export type { AddressBookStore, AddressBookEntries, AddressBookEntry } from './net/address-book.ts'
+export { addressBookFile } from './net/address-book-file.ts'
+export { peerIdOf, isRelayedAddr, relayIdOf, withPeerId, directFirst, isLoopbackAddr, isBrowserDialable } from './net/multiaddrs.ts'
+export { writeFileAtomic, writeJsonFile, readJsonFile, JsonFileError } from './store/atomic-file.ts'
 export { createProvider, SpaceProvider, ProviderDestroyedError, NotListeningError } from './provider.ts'
 export type { ProviderOptions, ProviderEvents, ProviderStatus, ProviderPairOptions } from './provider.ts'
 export { openSpace, Space, InvalidSpaceNameError } from './space.ts'

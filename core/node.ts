@@ -1,5 +1,6 @@
 // A device on the network: one libp2p node, the spaces it has open, the gate
-// that keeps strangers out, and reconnection to the peers it knows.
+// that keeps strangers out, and the one owner of members' addresses (the address book)
+// and of reconnection to them.
 
 import { ObservableV2 } from 'lib0/observable'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -13,7 +14,9 @@ import { StreamChannel } from './net/stream-channel.ts'
 import { rawStream } from './net/optimistic-select.ts'
 import { decodeHello, encodeHello } from './net/hello.ts'
 import { backoffDelay } from './net/reconnect.ts'
-import { AddressBook, directFirst } from './net/address-book.ts'
+import { AddressBook } from './net/address-book.ts'
+import type { AddressBookStore } from './net/address-book.ts'
+import { isRelayedAddr, peerIdOf, relayIdOf, withPeerId } from './net/multiaddrs.ts'
 import { unrefTimer } from './sync/timers.ts'
 import { openSpace } from './space.ts'
 import type { AttachOptions, Space, SpaceOptions } from './space.ts'
@@ -21,6 +24,11 @@ import type { AttachOptions, Space, SpaceOptions } from './space.ts'
 /** A peer tried to sync a space it is not a member of. */
 export class NotAMemberError extends Error {
   name = 'NotAMemberError'
+}
+
+/** `connectPeer` was asked for a peer whose address is not in the address book. */
+export class UnknownPeerAddressError extends Error {
+  name = 'UnknownPeerAddressError'
 }
 
 /** The node is not started, or was stopped. */
@@ -36,6 +44,8 @@ export interface SyncNodeEvents {
   'reconnect-failed': (peerId: string, error: Error, delayMs: number) => void
   /** A frame on a stream from `peerId` broke the framing rules; that stream was reset. */
   'frame-error': (peerId: string, error: Error) => void
+  /** Saving the address book failed; it is still right in memory and the next change saves it again. */
+  'address-book-error': (error: Error) => void
 }
 
 /** Options of `createSyncNode`. */
@@ -52,8 +62,14 @@ export interface SyncNodeOptions {
   relays?: string[]
   /** mDNS on the LAN: members it finds are dialled; strangers are still refused at the gate. Off by default. */
   mdns?: Libp2pNodeOptions['mdns']
-  /** JSON file keeping members' last known addresses across restarts; in memory when omitted. */
-  addressBook?: string
+  /** Where members' last known addresses are kept across restarts (`addressBookFile`, `indexedDbAddressBook`); in memory when omitted. */
+  addressBook?: AddressBookStore
+  /**
+   * Keep connected to every member of an open space whose address is known (default true):
+   * dial them on start and whenever one is admitted, redial with backoff when a connection drops.
+   * A short-lived process that only reads its space passes false and dials with `connectPeer`.
+   */
+  dialMembers?: boolean
   /**
    * Revisions of the sync protocol this node speaks, preferred first (default `constants.SYNC_PROTOCOLS`:
    * 1.1.0, then 1.0.0). Narrow it only to act as an older peer would (mixed-version tests).
@@ -61,8 +77,8 @@ export interface SyncNodeOptions {
   syncProtocols?: readonly string[]
 }
 
-interface KnownPeer {
-  addrs: Multiaddr[]
+/** Reconnection state of a peer this node keeps connected; its addresses are in the address book. */
+interface Kept {
   attempt: number
   timer: ReturnType<typeof setTimeout> | null
 }
@@ -84,16 +100,16 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   private libp2pNode: DispatchLibp2p | null = null
   private readonly options: SyncNodeOptions
   private readonly strangerGates = new Set<(peerId: string) => boolean>()
-  private readonly known = new Map<string, KnownPeer>()
+  private readonly kept = new Map<string, Kept>()
+  /** Members' last known addresses, persisted: the node keeps connected to the ones it admits. */
   private readonly syncProtocols: readonly string[]
-  /** Members' last known addresses, persisted: `openSpace` reconnects to the ones it admits. */
   readonly addressBook: AddressBook
 
   constructor (options: SyncNodeOptions = {}) {
     super()
     this.options = options
+    this.addressBook = new AddressBook(options.addressBook, error => { this.emit('address-book-error', [error]) })
     this.syncProtocols = options.syncProtocols ?? SYNC_PROTOCOLS
-    this.addressBook = new AddressBook(options.addressBook)
   }
 
   get libp2p (): DispatchLibp2p {
@@ -164,14 +180,12 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     this.spaces.set(name, space)
     // After the transaction that changed the gate: its update (a revocation, say) still goes
     // out to the peer being cut off, so that device learns why before its session closes.
-    space.on('gate-changed', () => queueMicrotask(() => { if (!this.stopped) { this.enforceGate(space); this.syncAdmitted(space) } }))
+    space.on('gate-changed', () => queueMicrotask(() => { if (!this.stopped) { this.enforceGate(space); this.syncAdmitted(space); this.keepMembers(space) } }))
     for (const connection of this.libp2p.getConnections()) {
       const peer = connection.remotePeer.toString()
       if (space.allows(peer)) void this.openSync(space, peer)
     }
-    for (const [peer, addrs] of this.addressBook.entries()) {
-      if (space.allows(peer) && !this.known.has(peer) && addrs.length > 0) this.connectInBackground(addrs)
-    }
+    this.keepMembers(space)
     return space
   }
 
@@ -181,25 +195,52 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
    * peer id once connected; sync streams open for every space the peer belongs to.
    */
   async connect (addr: string | Multiaddr | Array<string | Multiaddr>): Promise<string> {
-    const addrs = (Array.isArray(addr) ? addr : [addr]).map(a => typeof a === 'string' ? multiaddr(a) : a)
-    const peerId = addrs[0]?.getComponents().findLast(c => c.name === 'p2p')?.value
+    const addrs = (Array.isArray(addr) ? addr : [addr]).map(a => a.toString())
+    const peerId = addrs.length > 0 ? peerIdOf(addrs[0]) : undefined
     if (peerId === undefined) throw new TypeError('a multiaddr to connect to must end in /p2p/<peerId>')
-    const known = this.known.get(peerId) ?? { addrs: [], attempt: 0, timer: null }
-    known.addrs = directFirst(dedupeAddrs([...addrs, ...known.addrs]))
-    this.known.set(peerId, known)
-    if (this.isMember(peerId)) this.addressBook.remember(peerId, known.addrs.map(a => a.toString()))
-    await this.libp2p.dial(known.addrs)
-    known.attempt = 0
+    this.addressBook.remember(peerId, addrs)
+    this.keep(peerId)
+    return await this.connectPeer(peerId)
+  }
+
+  /**
+   * Dial `peerId` now at its known addresses (it stays kept: redialled whenever it drops).
+   * Rejects when it cannot be reached; reconnection then goes on in the background.
+   */
+  async connectPeer (peerId: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    const addrs = this.addressBook.get(peerId)
+    if (addrs.length === 0) throw new UnknownPeerAddressError(`no known address for ${peerId}`)
+    const kept = this.keep(peerId)
+    try {
+      await this.libp2p.dial(addrs.map(a => multiaddr(a)), { signal: options.signal })
+    } catch (err) {
+      this.scheduleReconnect(peerId)
+      throw err
+    }
+    kept.attempt = 0
     return peerId
   }
 
   /** `connect`, and when the first dial fails keep trying with backoff instead of throwing. */
   connectInBackground (addr: string | Multiaddr | Array<string | Multiaddr>): void {
-    this.connect(addr).catch(() => {
-      const first = (Array.isArray(addr) ? addr : [addr])[0]?.toString() ?? ''
-      const peer = first.split('/p2p/').at(-1)
-      if (peer !== undefined && this.known.has(peer)) this.scheduleReconnect(peer)
-    })
+    // Safe to drop: a failed first dial has already scheduled the next attempt (see `connectPeer`),
+    // and each later failure is reported as 'reconnect-failed'.
+    this.connect(addr).catch(() => {})
+  }
+
+  /** Peers with a known address that an open space admits (where this node keeps connecting). */
+  knownPeers (): Array<{ peerId: string, addrs: string[] }> {
+    return this.addressBook.entries().filter(([peer, addrs]) => addrs.length > 0 && this.isMember(peer)).map(([peerId, addrs]) => ({ peerId, addrs }))
+  }
+
+  /** Try every kept peer that is not connected now, from the shortest delay (a browser came back online). */
+  redialNow (): void {
+    for (const [peer, kept] of this.kept) {
+      if (this.libp2p.getConnections(peerIdFromString(peer)).length > 0) continue
+      if (kept.timer !== null) { clearTimeout(kept.timer); kept.timer = null }
+      kept.attempt = 0
+      this.scheduleReconnect(peer, 0)
+    }
   }
 
   /** Is `peerId` a member of an open space (not merely a stranger admitted for pairing)? */
@@ -208,17 +249,22 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     return false
   }
 
-  /** Stop reconnecting to `peerId` and close its connections. */
-  async forget (peerId: string): Promise<void> {
-    const known = this.known.get(peerId)
-    if (known?.timer != null) clearTimeout(known.timer)
-    this.known.delete(peerId)
-    await this.libp2p.hangUp(peerIdFromString(peerId)).catch(() => {})
+  /** Stop reconnecting to `peerId` and close its connections; its addresses stay in the book (for a later `connectPeer`). */
+  async hangUp (peerId: string): Promise<void> {
+    this.unkeep(peerId)
+    // hangUp closes gracefully and aborts what does not close; it fails only once the node is stopping.
+    await this.libp2p.hangUp(peerIdFromString(peerId)).catch((err: Error) => { if (!this.stopped) throw err })
   }
 
-  /** Addresses remembered for a known peer. */
+  /** Stop reconnecting to `peerId`, drop its addresses and close its connections. */
+  async forget (peerId: string): Promise<void> {
+    this.addressBook.forget(peerId)
+    await this.hangUp(peerId)
+  }
+
+  /** Addresses remembered for a peer. */
   knownAddrs (peerId: string): string[] {
-    return this.known.get(peerId)?.addrs.map(a => a.toString()) ?? []
+    return this.addressBook.get(peerId)
   }
 
   /** Peers with an open libp2p connection. */
@@ -230,8 +276,8 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    for (const known of this.known.values()) if (known.timer !== null) clearTimeout(known.timer)
-    this.known.clear()
+    for (const kept of this.kept.values()) if (kept.timer !== null) clearTimeout(kept.timer)
+    this.kept.clear()
     this.libp2pNode?.removeEventListener('connection:open', this.onConnectionOpen)
     this.libp2pNode?.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     this.libp2pNode?.removeEventListener('peer:update', this.onPeerUpdate)
@@ -253,11 +299,11 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
       const peer = connection.remotePeer.toString()
       // A relay is not a member, but closing our connection to it would cut every circuit through it.
       if (!this.admits(peer) && !relays.has(peer)) {
-        const known = this.known.get(peer)
-        if (known?.timer != null) clearTimeout(known.timer)
-        this.known.delete(peer)
-        // Give the refusal frame a moment to leave before the connection goes.
-        unrefTimer(setTimeout(() => { connection.close().catch(() => connection.abort(new Error('revoked'))) }, 50))
+        this.unkeep(peer)
+        if (space.members.isRevoked(peer)) this.addressBook.forget(peer)
+        // A graceful close: the muxer flushes every stream first, so the refusal frame written
+        // just above (space.disconnect) still reaches the peer; what cannot close is aborted.
+        connection.close().catch((err: Error) => { connection.abort(err) })
       }
     }
   }
@@ -265,10 +311,10 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   /** Relays we hold a slot on or reach members through. */
   private relaysInUse (): Set<string> {
     const ids = new Set<string>()
-    for (const r of this.options.relays ?? []) { const id = r.split('/p2p/').at(-1); if (id !== undefined) ids.add(id) }
+    for (const r of this.options.relays ?? []) { const id = peerIdOf(r); if (id !== undefined) ids.add(id) }
     for (const c of this.libp2pNode?.getConnections() ?? []) {
-      const addr = c.remoteAddr.toString()
-      if (addr.includes('/p2p-circuit')) { const id = addr.split('/p2p-circuit')[0].split('/p2p/').at(-1); if (id !== undefined) ids.add(id) }
+      const id = relayIdOf(c.remoteAddr)
+      if (id !== undefined) ids.add(id)
     }
     return ids
   }
@@ -291,8 +337,8 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     // The side that dialed opens the sync streams; `openSpace` covers spaces opened later.
     if (connection.direction !== 'outbound') return
     const peer = connection.remotePeer.toString()
-    const known = this.known.get(peer)
-    if (known !== undefined) known.attempt = 0
+    const kept = this.kept.get(peer)
+    if (kept !== undefined) kept.attempt = 0
     for (const space of this.spaces.values()) {
       if (space.allows(peer) && space.session(peer) === undefined) void this.openSync(space, peer)
     }
@@ -300,7 +346,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
 
   private readonly onPeerDisconnect = (event: CustomEvent<{ toString: () => string }>): void => {
     const peer = event.detail.toString()
-    if (this.known.has(peer) && !this.stopped) this.scheduleReconnect(peer)
+    if (this.kept.has(peer) && !this.stopped) this.scheduleReconnect(peer)
   }
 
   /**
@@ -308,19 +354,24 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
    * slower) and make sure every shared space syncs over the direct one.
    */
   private async dropRelayed (peer: string): Promise<void> {
-    try {
-      const id = peerIdFromString(peer)
-      const relayed = this.libp2p.getConnections(id).filter(isRelayed)
-      if (relayed.length === 0) return
-      await Promise.all(relayed.map(async c => await c.close().catch(() => { c.abort(new Error('a direct connection is preferred')) })))
-      // Sessions that rode on the relayed connection end with it; both sides reopen
-      // over the direct one and the space keeps one of the two channels.
-      await new Promise(resolve => setTimeout(resolve, 100))
-      for (const space of this.spaces.values()) {
-        if (space.allows(peer) && space.session(peer) === undefined && !this.stopped) void this.openSync(space, peer)
+    if (this.stopped) return
+    const relayed = this.libp2p.getConnections(peerIdFromString(peer)).filter(isRelayed)
+    if (relayed.length === 0) return
+    // A session that rode on a relayed connection ends with it: as soon as it has, sync again
+    // over the direct one (both sides do; the space keeps one of the two channels).
+    for (const space of this.spaces.values()) {
+      if (!space.allows(peer) || space.session(peer) === undefined) continue
+      const onGone = (gone: string): void => {
+        if (gone !== peer) return
+        space.off('peer-disconnected', onGone)
+        if (!this.stopped && space.allows(peer) && space.session(peer) === undefined) void this.openSync(space, peer)
       }
-    } catch {
-      // Stopped meanwhile, or the peer went away: nothing to prefer.
+      space.on('peer-disconnected', onGone)
+    }
+    // close() ends the streams gracefully; a connection that cannot is aborted instead.
+    await Promise.all(relayed.map(async c => await c.close().catch((err: Error) => { c.abort(err) })))
+    for (const space of this.spaces.values()) {
+      if (space.allows(peer) && space.session(peer) === undefined && !this.stopped) void this.openSync(space, peer)
     }
   }
 
@@ -333,40 +384,69 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     const peer = event.detail.peer.id.toString()
     if (this.stopped || !this.isMember(peer)) return
     const known = new Set(this.knownAddrs(peer))
-    const fresh = event.detail.peer.addresses.map(a => withPeer(a.multiaddr.toString(), peer)).filter(a => !known.has(a))
+    const fresh = event.detail.peer.addresses.map(a => withPeerId(a.multiaddr, peer)).filter(a => !known.has(a))
     if (fresh.length === 0) return
     const direct = this.libp2p.getConnections(event.detail.peer.id).some(c => !isRelayed(c))
-    if (!direct) this.connectInBackground(fresh)
-    else this.addressBook.remember(peer, fresh)
+    this.addressBook.remember(peer, fresh)
+    // Not directly connected (a desktop back on a new port, found by mDNS): try the new addresses now.
+    if (!direct && this.wantsConnected(peer)) this.connectInBackground(fresh)
   }
 
   /** Identify told us where a member listens (LAN and relay addresses): remember them. */
   private readonly onPeerIdentify = (event: CustomEvent<{ peerId: { toString: () => string }, listenAddrs: Multiaddr[] }>): void => {
     const peer = event.detail.peerId.toString()
     if (!this.isMember(peer)) return
-    const addrs = event.detail.listenAddrs.map(a => withPeer(a.toString(), peer))
-    if (addrs.length === 0) return
-    const known = this.known.get(peer)
-    if (known !== undefined) known.addrs = directFirst(dedupeAddrs([...known.addrs, ...addrs.map(a => multiaddr(a))]))
-    this.addressBook.remember(peer, directFirst(addrs))
+    this.addressBook.remember(peer, event.detail.listenAddrs.map(a => withPeerId(a, peer)))
   }
 
-  private scheduleReconnect (peer: string): void {
-    const known = this.known.get(peer)
-    if (known === undefined || known.timer !== null || this.stopped) return
-    const delayMs = backoffDelay(known.attempt, this.options.reconnect)
-    known.timer = setTimeout(() => {
-      known.timer = null
-      if (this.stopped || !this.known.has(peer)) return
-      if (this.libp2p.getConnections(peerIdFromString(peer)).length > 0) { known.attempt = 0; return }
-      known.attempt++
-      this.libp2p.dial(known.addrs).then(() => { known.attempt = 0 }, (err: Error) => {
-        const next = backoffDelay(known.attempt, this.options.reconnect)
-        this.emit('reconnect-failed', [peer, err, next])
+  /** Does this node keep `peer` connected: asked to (`connect`), or a member while `dialMembers` is on? */
+  private wantsConnected (peer: string): boolean {
+    return this.kept.has(peer) || (this.options.dialMembers !== false && this.isMember(peer))
+  }
+
+  /** Start keeping every admitted member with a known address connected (unless `dialMembers` is off). */
+  private keepMembers (space: Space): void {
+    if (this.options.dialMembers === false || this.stopped) return
+    for (const [peer, addrs] of this.addressBook.entries()) {
+      if (addrs.length === 0 || !space.allows(peer) || peer === this.peerId || this.kept.has(peer)) continue
+      this.keep(peer)
+      if (this.libp2p.getConnections(peerIdFromString(peer)).length === 0) this.scheduleReconnect(peer, 0)
+    }
+  }
+
+  private keep (peer: string): Kept {
+    let kept = this.kept.get(peer)
+    if (kept === undefined) {
+      kept = { attempt: 0, timer: null }
+      this.kept.set(peer, kept)
+    }
+    return kept
+  }
+
+  private unkeep (peer: string): void {
+    const kept = this.kept.get(peer)
+    if (kept?.timer != null) clearTimeout(kept.timer)
+    this.kept.delete(peer)
+  }
+
+  /** Dial `peer` again after a backoff delay (or `delayMs`), until connected, forgotten or stopped. */
+  private scheduleReconnect (peer: string, delayMs?: number): void {
+    const kept = this.kept.get(peer)
+    if (kept === undefined || kept.timer !== null || this.stopped) return
+    kept.timer = setTimeout(() => {
+      kept.timer = null
+      if (this.stopped || this.kept.get(peer) !== kept) return
+      if (this.libp2p.getConnections(peerIdFromString(peer)).length > 0) { kept.attempt = 0; return }
+      const addrs = this.addressBook.get(peer)
+      if (addrs.length === 0) return
+      kept.attempt++
+      this.libp2p.dial(addrs.map(a => multiaddr(a))).then(() => { kept.attempt = 0 }, (err: Error) => {
+        if (this.stopped) return
+        this.emit('reconnect-failed', [peer, err, backoffDelay(kept.attempt, this.options.reconnect)])
         this.scheduleReconnect(peer)
       })
-    }, delayMs)
-    unrefTimer(known.timer)
+    }, delayMs ?? backoffDelay(kept.attempt, this.options.reconnect))
+    unrefTimer(kept.timer)
   }
 
   /**
@@ -441,17 +521,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   }
 }
 
-function dedupeAddrs (addrs: Multiaddr[]): Multiaddr[] {
-  const seen = new Set<string>()
-  return addrs.filter(a => { const s = a.toString(); if (seen.has(s)) return false; seen.add(s); return true })
-}
-
 /** A connection through a circuit relay: metered by the relay, and second choice. */
 function isRelayed (connection: Connection): boolean {
-  return connection.limits !== undefined || connection.remoteAddr.toString().includes('/p2p-circuit')
-}
-
-/** `addr` ending in `/p2p/<peer>`. */
-function withPeer (addr: string, peer: string): string {
-  return addr.endsWith(`/p2p/${peer}`) ? addr : `${addr}/p2p/${peer}`
+  return connection.limits !== undefined || isRelayedAddr(connection.remoteAddr)
 }

@@ -1,5 +1,6 @@
 // A Yjs provider over the sync engine: the object editor bindings expect (`doc`, `awareness`,
 // `status`/`synced` events, connect/disconnect/destroy), wrapping one SyncNode and one Space.
+// Addresses and redialling are the node's (its address book); the provider says when to connect.
 
 import type * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
@@ -13,6 +14,7 @@ import type { Member } from './members.ts'
 import { PairingService, acceptInvite } from './pairing/protocol.ts'
 import type { AcceptedInvite, ConfirmPairing, OpenInvite, OpenInviteOptions } from './pairing/protocol.ts'
 import type { Invite } from './pairing/invite.ts'
+import { peerIdOf } from './net/multiaddrs.ts'
 
 /** `connecting`: trying to reach a paired device; `connected`: syncing with at least one; `disconnected`: after `disconnect()`. */
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected'
@@ -85,7 +87,8 @@ export class NotListeningError extends Error {
  * The top-level `devices` map of the document is the engine's (who belongs to the space): use other names.
  */
 export async function createProvider (space: string, options: ProviderOptions): Promise<SpaceProvider> {
-  const node = await createSyncNode(options.node)
+  // The provider decides when to be connected (`connect()` / `disconnect()`); the node then redials.
+  const node = await createSyncNode({ dialMembers: false, ...options.node })
   try {
     const opened = await node.openSpace(space, { storage: options.storage, doc: options.doc })
     return new SpaceProvider(node, opened, options)
@@ -111,7 +114,6 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
 
   private readonly role: string
   private readonly closeStorage: boolean
-  private readonly addrs = new Map<string, string[]>()
   private pairing: PairingService | null = null
   private destroying: Promise<void> | null = null
   private currentStatus: ProviderStatus = 'disconnected'
@@ -128,8 +130,8 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
     this.role = options.role ?? 'device'
     this.closeStorage = options.closeStorage === true
     for (const addr of options.peers ?? []) {
-      const peer = addr.split('/p2p/').at(-1)
-      if (peer !== undefined && peer !== '') this.learn(peer, [addr])
+      const peer = peerIdOf(addr)
+      if (peer !== undefined) node.addressBook.remember(peer, [addr])
     }
     space.on('peer-connected', this.onPeerConnected)
     space.on('peer-disconnected', this.onPeerDisconnected)
@@ -155,15 +157,14 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
 
   /** Every address known for the devices of this space (from `peers`, pairing and the devices themselves), to store and pass back as `peers`. */
   knownAddrs (): string[] {
-    for (const peer of this.addrs.keys()) this.learn(peer, this.node.knownAddrs(peer))
-    return Array.from(this.addrs).filter(([peer]) => !this.space.members.isRevoked(peer)).flatMap(([, addrs]) => addrs)
+    return this.known().flatMap(([, addrs]) => addrs)
   }
 
   /** Connect to every known device and keep reconnecting (with backoff) until `disconnect()`. */
   connect (): void {
     this.assertLive()
     this.shouldConnect = true
-    for (const [peer, addrs] of this.addrs) if (!this.space.members.isRevoked(peer)) this.node.connectInBackground(addrs)
+    for (const [, addrs] of this.known()) this.node.connectInBackground(addrs)
     this.setStatus(this.peers().length > 0 ? 'connected' : 'connecting')
   }
 
@@ -174,13 +175,11 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
    */
   disconnect (): void {
     this.shouldConnect = false
-    const peers = new Set([...this.addrs.keys(), ...this.peers(), ...this.space.members.list().map(m => m.peerId)])
+    const peers = new Set([...this.node.addressBook.entries().map(([peer]) => peer), ...this.peers(), ...this.space.members.list().map(m => m.peerId)])
     peers.delete(this.node.peerId)
-    for (const peer of peers) {
-      this.learn(peer, this.node.knownAddrs(peer))
-      // Best effort: the peer may have no connection, or the node may be stopping.
-      this.node.forget(peer).catch(() => {})
-    }
+    // Their addresses stay in the node's book for the next `connect()`.
+    // Best effort: the peer may have no connection, or the node may be stopping.
+    for (const peer of peers) this.node.hangUp(peer).catch(() => {})
     this.setSynced(false)
     this.setStatus('disconnected')
   }
@@ -192,8 +191,8 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
     const accepted = await acceptInvite(this.node, this.space, invite, {
       name: options.name ?? this.name, role: this.role, peerRole: 'device', confirm: options.confirm, signal: options.signal
     })
-    this.learn(accepted.peerId, accepted.addrs)
-    if (this.shouldConnect) this.node.connectInBackground(this.addrs.get(accepted.peerId) ?? accepted.addrs)
+    this.node.addressBook.remember(accepted.peerId, accepted.addrs)
+    if (this.shouldConnect) this.node.connectInBackground(accepted.addrs)
     return accepted
   }
 
@@ -244,10 +243,9 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
     super.destroy()
   }
 
-  private learn (peer: string, addrs: string[]): void {
-    if (addrs.length === 0) return
-    const known = this.addrs.get(peer) ?? []
-    this.addrs.set(peer, Array.from(new Set([...addrs, ...known])))
+  /** Devices with a known address in the node's book, revoked ones left out. */
+  private known (): Array<[string, string[]]> {
+    return this.node.addressBook.entries().filter(([peer, addrs]) => addrs.length > 0 && peer !== this.node.peerId && !this.space.members.isRevoked(peer))
   }
 
   private assertLive (): void {
@@ -268,7 +266,6 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
   }
 
   private readonly onPeerConnected = (peer: string): void => {
-    this.learn(peer, this.node.knownAddrs(peer))
     // A device that dropped our presence while we were away ignores it at the same clock:
     // announce it again with a new one (y-protocols bumps the clock on every setLocalState).
     const local = this.awareness.getLocalState()
@@ -303,8 +300,7 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
   }
 
   private readonly onRefused = (peer: string, reason: string): void => {
-    // Redialling would be refused again, forever: stop, keep the addresses, say why.
-    this.learn(peer, this.node.knownAddrs(peer))
+    // Redialling would be refused again, forever: stop, forget where it was, say why.
     this.node.forget(peer).catch(() => {}) // best effort: the connection may be gone already
     this.emit('refused', [{ peer, reason }])
   }
@@ -322,8 +318,7 @@ export class SpaceProvider extends ObservableV2<ProviderEvents> {
 
   private readonly onOnline = (): void => {
     if (!this.shouldConnect || this.destroyed) return
-    const connected = new Set(this.node.connectedPeers())
-    for (const [peer, addrs] of this.addrs) if (!connected.has(peer) && !this.space.members.isRevoked(peer)) this.node.connectInBackground(addrs)
+    this.node.redialNow()
   }
 
   private readonly onDocDestroy = (): void => { void this.destroy() }

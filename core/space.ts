@@ -4,18 +4,17 @@
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
-import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION, MAX_SPACE_NAME_BYTES } from './constants.ts'
+import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION } from './constants.ts'
 import { Members } from './members.ts'
 import type { MessageChannel } from './sync/channel.ts'
 import { SyncSession } from './sync/session.ts'
 import type { UpdateEncoding } from './sync/session.ts'
 import type { Timers } from './sync/timers.ts'
 import type { Storage } from './store/storage.ts'
+import { assertSpaceName } from './store/storage.ts'
 
-/** A space name that is not 1 to 128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit. */
-export class InvalidSpaceNameError extends Error {
-  name = 'InvalidSpaceNameError'
-}
+// One space-name rule for the whole engine: the store's (safe as a file name and as a sync hello).
+export { InvalidSpaceNameError, assertSpaceName } from './store/storage.ts'
 
 /** Events of a `Space` (`space.on(name, listener)`). */
 export interface SpaceEvents {
@@ -75,12 +74,6 @@ export async function openSpace (name: string, options: SpaceOptions): Promise<S
     }, STORAGE_ORIGIN)
   }
   return new Space(name, doc, options, { records: updates.length, bytes: updates.reduce((sum, u) => sum + u.byteLength, 0) })
-}
-
-export function assertSpaceName (name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || new TextEncoder().encode(name).byteLength > MAX_SPACE_NAME_BYTES) {
-    throw new InvalidSpaceNameError(`invalid space name "${name.slice(0, 40)}": use letters, digits, '.', '_' and '-'`)
-  }
 }
 
 /** One replicated Y.Doc: durable in its `storage`, with presence (`awareness`), `members`, events, and a sync session per connected member. */

@@ -7,12 +7,12 @@
 // Options: --home DIR (default ./notes-home), --name NAME, --listen MULTIADDR (for serve).
 // One process per home at a time: stop `serve` before using other verbs on its home.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as Y from 'yjs'
-import { createSyncNode, loadOrCreateIdentity, FileStore, PairingService, acceptInvite } from '../core/index.ts'
+import { createSyncNode, loadOrCreateIdentity, FileStore, PairingService, acceptInvite, addressBookFile } from '../core/index.ts'
 import type { Space, Storage } from '../core/index.ts'
 
 /** Runs the notes CLI with `argv`, storing under `<home>/store` with `openStorage`. */
@@ -24,11 +24,11 @@ export async function runNotes (argv: string[], openStorage: (dir: string) => Pr
   })
   const home = opts.home
   await mkdir(home, { recursive: true })
-  const peersFile = join(home, 'peers.json') // where the devices we joined listen
-  const knownAddrs: string[][] = JSON.parse(await readFile(peersFile, 'utf8').catch(() => '[]'))
   const node = await createSyncNode({
     privateKey: await loadOrCreateIdentity(join(home, 'identity.key')),
-    listen: verb === 'serve' ? (opts.listen ?? ['/ip4/0.0.0.0/tcp/4420']) : []
+    listen: verb === 'serve' ? (opts.listen ?? ['/ip4/0.0.0.0/tcp/4420']) : [],
+    addressBook: addressBookFile(join(home, 'peers.json')), // where the devices we paired with listen
+    dialMembers: verb === 'serve' // a one-shot verb dials only when it syncs
   })
   const space = await node.openSpace('notes', { storage: await openStorage(join(home, 'store')) })
   const notes = space.doc.getMap<Y.Map<unknown>>('notes')
@@ -60,15 +60,15 @@ export async function runNotes (argv: string[], openStorage: (dir: string) => Pr
     case 'join': {
       const desk = await acceptInvite(node, space, args[0], { name: opts.name })
       console.log(`paired with ${desk.name} (code ${desk.code})`)
-      await writeFile(peersFile, JSON.stringify([...knownAddrs, desk.addrs]))
-      await exchange(space, [desk.addrs])
+      await node.connect(desk.addrs) // into the address book: `sync` finds it there
+      await exchange(space, [desk.peerId])
       print()
       break
     }
-    case 'sync': await exchange(space, knownAddrs); print(); break
+    case 'sync': await exchange(space, node.knownPeers().map(p => p.peerId)); print(); break
     default: throw new Error(`unknown verb ${String(verb)}: use add, edit, list, serve, join or sync`)
   }
-  await node.stop() // flushes the store
+  await node.stop() // flushes the store; closing gracefully sends what is still queued for peers
 
   async function serve (space: Space, name: string): Promise<void> {
     const pairing = new PairingService(node, space, { name, peerRole: 'device' })
@@ -82,16 +82,14 @@ export async function runNotes (argv: string[], openStorage: (dir: string) => Pr
     await node.stop()
   }
 
-  /** Connect to each device, wait until we hold what it has, then give ours a moment to leave. */
-  async function exchange (space: Space, devices: string[][]): Promise<void> {
-    for (const addrs of devices) {
-      const peer = await node.connect(addrs)
-      if (space.session(peer)?.synced !== true) {
-        await new Promise<void>(resolve => space.on('synced', function done (p) { if (p === peer) { space.off('synced', done); resolve() } }))
-      }
+  /** Connect to each device and wait until we hold what it has (ours leaves as `node.stop()` closes). */
+  async function exchange (space: Space, peers: string[]): Promise<void> {
+    for (const peer of peers) {
+      const synced = new Promise<void>(resolve => space.on('synced', function done (p) { if (p === peer) { space.off('synced', done); resolve() } }))
+      await node.connectPeer(peer)
+      if (space.session(peer)?.synced !== true) await synced
     }
-    await new Promise(resolve => setTimeout(resolve, 300))
-    console.log(`synced with ${devices.length} device(s)`)
+    console.log(`synced with ${peers.length} device(s)`)
   }
 }
 

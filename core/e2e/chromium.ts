@@ -37,6 +37,7 @@ export async function launchChromium (args: string[] = []): Promise<LaunchedChro
     browser,
     context: async (options = {}) => await browser.newContext(options),
     close: async () => {
+      // Test teardown: a browser that already went away is closed enough.
       await browser.close().catch(() => {})
     }
   }

@@ -79,6 +79,7 @@ export class PeerProcess {
 
   async stop (): Promise<void> {
     if (this.child.exitCode !== null) return
+    // Test teardown: a peer that exits before answering 'stop' has stopped.
     await this.call('stop').catch(() => {})
     await this.exited
   }

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import { createSyncNode } from '../node.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { FileStore } from '../store/file-store.ts'
+import { addressBookFile } from '../net/address-book-file.ts'
 
 const [dir, spaceName = 'e2e', optionsJson = '{}'] = process.argv.slice(2)
 const extra = JSON.parse(optionsJson) as { listen?: string[], relays?: string[], mdns?: boolean | { interval?: number }, addressBook?: boolean }
@@ -22,7 +23,7 @@ const node = await createSyncNode({
   reconnect: { minMs: 100, maxMs: 1000 },
   relays: extra.relays,
   mdns: extra.mdns,
-  addressBook: extra.addressBook === true ? join(dir, 'peers.json') : undefined
+  addressBook: extra.addressBook === true ? addressBookFile(join(dir, 'peers.json')) : undefined
 })
 const space = await node.openSpace(spaceName, { storage: new FileStore({ dir: join(dir, 'store') }), resyncIntervalMs: 1000 })
 const map = space.doc.getMap<unknown>('m')

@@ -1,50 +1,51 @@
-// The last known multiaddrs of each member, kept in a small JSON file so that a restarted
-// device can find its peers again. Written atomically (temp file, fsync, rename).
-// node:fs is imported lazily so that browsers (no file, in-memory book) never load it.
+// The last known multiaddrs of each peer a node keeps connected (its members), so a restarted
+// device finds them again without a new invite. Fed by invites (`connect`), identify and mDNS;
+// persisted through an `AddressBookStore`: a JSON file in Node, IndexedDB in a browser.
 
+import { directFirst } from './multiaddrs.ts'
 
 /** Addresses kept per peer: the most recently seen first. */
 export const ADDRESS_BOOK_MAX_ADDRS = 16
+/** Changes within this long are written together. */
 const SAVE_DELAY_MS = 200
 
+export interface AddressBookEntry {
+  /** Multiaddrs ending in `/p2p/<peerId>`, direct ones first. */
+  addrs: string[]
+  seenAt: number
+}
+
+export type AddressBookEntries = Record<string, AddressBookEntry>
+
+/** Where an `AddressBook` keeps its entries between runs (`addressBookFile` in Node, `indexedDbAddressBook` in a browser). */
+export interface AddressBookStore {
+  load (): Promise<AddressBookEntries>
+  /** Replace what is stored with `entries`; resolves once durable. */
+  save (entries: AddressBookEntries): Promise<void>
+}
+
+/** The stored address book is unreadable. */
 export class AddressBookFileError extends Error {
   name = 'AddressBookFileError'
 }
 
-interface AddressBookFile {
-  version: 1
-  peers: Record<string, { addrs: string[], seenAt: number }>
-}
-
 export class AddressBook {
-  readonly path: string | undefined
-  private peers = new Map<string, { addrs: string[], seenAt: number }>()
+  private readonly store: AddressBookStore | undefined
+  private readonly onSaveError: (error: Error) => void
+  private peers = new Map<string, AddressBookEntry>()
   private saveTimer: ReturnType<typeof setTimeout> | null = null
   private saving: Promise<void> = Promise.resolve()
 
-  /** `path` undefined: an in-memory book (tests, browsers). */
-  constructor (path?: string) {
-    this.path = path
+  /** `store` undefined: in memory only. `onSaveError` hears a failed save (the book stays right in memory). */
+  constructor (store?: AddressBookStore, onSaveError: (error: Error) => void = () => {}) {
+    this.store = store
+    this.onSaveError = onSaveError
   }
 
-  /** Read the file; a missing file is an empty book, a corrupt one is an error that names it. */
   async load (): Promise<void> {
-    if (this.path === undefined) return
-    const { readFile } = await import('node:fs/promises')
-    let text: string
-    try {
-      text = await readFile(this.path, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw err
-    }
-    try {
-      const file = JSON.parse(text) as AddressBookFile
-      for (const [peer, entry] of Object.entries(file.peers ?? {})) {
-        if (Array.isArray(entry.addrs)) this.peers.set(peer, { addrs: entry.addrs.filter(a => typeof a === 'string'), seenAt: Number(entry.seenAt) || 0 })
-      }
-    } catch (err) {
-      throw new AddressBookFileError(`${this.path} is not a valid address book: ${(err as Error).message}`)
+    if (this.store === undefined) return
+    for (const [peer, entry] of Object.entries(await this.store.load())) {
+      if (Array.isArray(entry?.addrs)) this.peers.set(peer, { addrs: entry.addrs.filter(a => typeof a === 'string'), seenAt: Number(entry.seenAt) || 0 })
     }
   }
 
@@ -56,9 +57,10 @@ export class AddressBook {
     return Array.from(this.peers, ([peer, e]) => [peer, e.addrs.slice()])
   }
 
-  /** Put `addrs` first for `peer`, keeping older ones after them. */
+  /** Put `addrs` first for `peer` (direct before relayed), keeping older ones after them. */
   remember (peer: string, addrs: string[]): void {
-    const merged = Array.from(new Set([...addrs, ...this.get(peer)])).slice(0, ADDRESS_BOOK_MAX_ADDRS)
+    if (addrs.length === 0) return
+    const merged = directFirst([...addrs, ...this.get(peer)]).slice(0, ADDRESS_BOOK_MAX_ADDRS)
     const before = this.peers.get(peer)?.addrs
     this.peers.set(peer, { addrs: merged, seenAt: Date.now() })
     if (before === undefined || before.join() !== merged.join()) this.scheduleSave()
@@ -75,35 +77,17 @@ export class AddressBook {
   }
 
   private scheduleSave (): void {
-    if (this.path === undefined || this.saveTimer !== null) return
+    if (this.store === undefined || this.saveTimer !== null) return
     this.saveTimer = setTimeout(() => { this.saveTimer = null; this.save() }, SAVE_DELAY_MS)
-    this.saveTimer.unref?.()
+    // Node: a pending save does not keep the process alive (flush on stop writes it).
+    ;(this.saveTimer as { unref?: () => void }).unref?.()
   }
 
   private save (): void {
-    const path = this.path
-    if (path === undefined) return
-    const file: AddressBookFile = { version: 1, peers: Object.fromEntries(this.peers) }
-    this.saving = this.saving.then(async () => {
-      const { mkdir, open, rename } = await import('node:fs/promises')
-      await mkdir(path.slice(0, Math.max(path.lastIndexOf('/'), 1)), { recursive: true })
-      const tmp = `${path}.tmp`
-      const handle = await open(tmp, 'w', 0o600)
-      try {
-        await handle.writeFile(JSON.stringify(file, null, 1))
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-      await rename(tmp, path)
-    }).catch(() => {
-      // Losing the address book costs a reconnection, never data: keep running.
-    })
+    const store = this.store
+    if (store === undefined) return
+    const entries: AddressBookEntries = Object.fromEntries(this.peers)
+    // Saves run one after another; a failed one is reported and the next save carries everything again.
+    this.saving = this.saving.then(async () => { await store.save(entries) }).catch((err: Error) => { this.onSaveError(err) })
   }
-}
-
-/** Direct addresses first, relayed (`/p2p-circuit`) ones after, otherwise in the given order. */
-export function directFirst<T extends { toString: () => string }> (addrs: T[]): T[] {
-  const relayed = (a: T): boolean => a.toString().includes('/p2p-circuit')
-  return [...addrs.filter(a => !relayed(a)), ...addrs.filter(relayed)]
 }

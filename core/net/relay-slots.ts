@@ -7,6 +7,7 @@ import type { ComponentLogger, Libp2pEvents, Logger, PeerId, Startable, TypedEve
 import type { ConnectionManager, TransportManager } from '@libp2p/interface-internal'
 import { RELAY_SLOT_CHECK_MS } from '../constants.ts'
 import { backoffDelay } from './reconnect.ts'
+import { isRelayedAddr, peerIdOf, relayIdOf } from './multiaddrs.ts'
 
 export interface RelaySlotsInit {
   /** Relay multiaddrs, each ending in `/p2p/<relayId>`. */
@@ -39,7 +40,7 @@ export class RelaySlots implements Startable {
     this.log = components.logger.forComponent('dispatch:relay-slots')
     this.slots = init.relays.map(r => {
       const relay = multiaddr(r)
-      const relayId = relay.getComponents().findLast(c => c.name === 'p2p')?.value
+      const relayId = peerIdOf(relay)
       if (relayId === undefined) throw new TypeError(`a relay multiaddr must end in /p2p/<peerId>: ${r}`)
       return { relay, relayId, attempt: 0, timer: null, busy: false }
     })
@@ -64,12 +65,12 @@ export class RelaySlots implements Startable {
 
   /** Circuit addresses currently held, one per relay address the relay reported. */
   circuitAddrs (): string[] {
-    return this.components.transportManager.getAddrs().filter(a => a.toString().includes('/p2p-circuit')).map(a => a.toString())
+    return this.components.transportManager.getAddrs().filter(a => isRelayedAddr(a)).map(a => a.toString())
   }
 
   /** Does this node hold a reservation on `relayId` right now? */
   holds (relayId: string): boolean {
-    return this.circuitAddrs().some(a => a.includes(`/p2p/${relayId}/p2p-circuit`))
+    return this.circuitAddrs().some(a => relayIdOf(a) === relayId)
   }
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {

@@ -298,6 +298,7 @@ export class StreamChannel implements MessageChannel {
       case FRAME_CLOSE:
         this.closeReason = new TextDecoder().decode(payload)
         this.finish(this.closeReason)
+        // The other side closed first; our half-close failing only means the stream is gone already.
         this.stream.close().catch(() => {})
         return
       default:

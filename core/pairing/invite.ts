@@ -10,6 +10,7 @@ import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { directFirst, peerIdOf } from '../net/multiaddrs.ts'
 
 /**
  * Text prefix of every invite; the digit is the format version. Upper case so the whole
@@ -23,8 +24,6 @@ export const MAX_INVITE_NAME_BYTES = 64
 export const MAX_INVITE_ADDRS = 16
 /** Trailing checksum: a mistyped or truncated invite is refused here, not as a "wrong secret". */
 const CHECKSUM_BYTES = 4
-const P2P_CODE = 421
-const CIRCUIT_CODE = 290
 
 /** A decoded invite: where to dial the desktop, the one-time secret, expiry and name. */
 export interface Invite {
@@ -73,7 +72,7 @@ export function mintInvite (opts: MintInviteOptions): { invite: Invite, secret: 
   const parsed = opts.addrs.map(a => typeof a === 'string' ? parseAddr(a) : a)
   const peerId = commonPeerId(parsed)
   // Relay addresses after direct ones, keeping the caller's order otherwise.
-  const addrs = [...parsed.filter(a => !isRelayed(a)), ...parsed.filter(isRelayed)]
+  const addrs = directFirst(parsed)
   const secret = crypto.getRandomValues(new Uint8Array(INVITE_SECRET_BYTES))
   const expiresAt = Math.floor((now + ttlMs) / 1000) * 1000
   return { invite: { peerId, addrs, secret, expiresAt, name: opts.name }, secret }
@@ -110,7 +109,7 @@ export function decodeInvite (text: string): Invite {
   if (trimmed.startsWith('/')) {
     let isAddr = true
     try { multiaddr(trimmed) } catch { isAddr = false }
-    if (isAddr) throw new InviteMissingSecretError('this is a bare multiaddr, not an invite: it carries no secret, so it cannot pair. Use the invite shown by `dispatch pair`')
+    if (isAddr) throw new InviteMissingSecretError('this is a bare multiaddr, not an invite: it carries no secret, so it cannot pair. Use an invite from the device you pair with')
   }
   if (trimmed.slice(0, INVITE_PREFIX.length).toUpperCase() !== INVITE_PREFIX) {
     if (/^dispatch\d+:/i.test(trimmed)) throw new InvalidInviteError('this invite comes from another version of dispatch and cannot be read here')
@@ -138,7 +137,7 @@ export function decodeInvite (text: string): Invite {
   } catch (err) {
     throw new InvalidInviteError(`invite is malformed: ${(err as Error).message}`)
   }
-  if (invite.secret.length === 0) throw new InviteMissingSecretError('invite carries no secret, so it cannot pair; mint a new one with `dispatch pair`')
+  if (invite.secret.length === 0) throw new InviteMissingSecretError('invite carries no secret, so it cannot pair; ask for a new invite')
   if (invite.secret.length < INVITE_SECRET_BYTES) throw new InvalidInviteError(`invite secret is shorter than ${INVITE_SECRET_BYTES * 8} bits`)
   return invite
 }
@@ -147,7 +146,7 @@ export function decodeInvite (text: string): Invite {
 export function assertInviteUsable (invite: Invite, now: number = Date.now()): void {
   if (invite.secret.length === 0) throw new InviteMissingSecretError('invite carries no secret, so it cannot pair')
   if (now >= invite.expiresAt) {
-    throw new InviteExpiredError(`invite expired at ${new Date(invite.expiresAt).toISOString()}; ask the desktop for a new one (dispatch pair)`)
+    throw new InviteExpiredError(`invite expired at ${new Date(invite.expiresAt).toISOString()}; ask for a new invite`)
   }
 }
 
@@ -225,15 +224,6 @@ function parseAddr (text: string): Multiaddr {
   } catch (err) {
     throw new InvalidInviteError(`not a multiaddr: ${text} (${(err as Error).message})`)
   }
-}
-
-function peerIdOf (addr: Multiaddr): string | undefined {
-  const last = addr.getComponents().at(-1)
-  return last?.code === P2P_CODE ? last.value : undefined
-}
-
-function isRelayed (addr: Multiaddr): boolean {
-  return addr.getComponents().some(c => c.code === CIRCUIT_CODE)
 }
 
 function commonPeerId (addrs: Multiaddr[]): string {

@@ -20,7 +20,7 @@ async function desktop (now?: () => number): Promise<Device & { pairing: Pairing
   const node = await createSyncNode()
   nodes.push(node)
   const space = await node.openSpace('dispatch', { storage: new MemoryStore() })
-  const pairing = new PairingService(node, space, { name: 'desk', now })
+  const pairing = new PairingService(node, space, { name: 'desk', role: 'desktop', peerRole: 'phone', now })
   await pairing.start()
   return { node, space, pairing }
 }
@@ -61,6 +61,7 @@ test('pairs: same code on both sides, each records the other, then they sync', a
   assert.is(member.name, 'pocket')
   assert.is(member.role, 'phone')
   assert.is(accepted.code, desktopCode)
+  // The engine has no roles of its own: the inviter's role comes from its PairingService options.
   assert.is(p.space.members.get(d.node.peerId)?.role, 'desktop')
   // Pairing leaves a connection; the phone opens sync on it at once.
   const synced = new Promise<void>(resolve => d.space.on('synced', () => resolve()))

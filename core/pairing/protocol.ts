@@ -18,6 +18,7 @@ import {
   PAIR_FAILURES_PER_PEER, PAIR_FAILURES_TOTAL, PAIR_FAILURE_WINDOW_S
 } from '../constants.ts'
 import { StreamChannel } from '../net/stream-channel.ts'
+import { isLoopbackAddr, isRelayedAddr } from '../net/multiaddrs.ts'
 import type { SyncNode } from '../node.ts'
 import type { Space } from '../space.ts'
 import type { Member } from '../members.ts'
@@ -67,14 +68,17 @@ export class PairingProtocolError extends Error {
   name = 'PairingProtocolError'
 }
 
+/** The role recorded when the application names none: the engine has no roles of its own. */
+const DEFAULT_ROLE = 'member'
+
 type RefusalCode = 'reused' | 'expired' | 'wrong-secret' | 'other-device' | 'no-invite' | 'rate-limited' | 'declined' | 'protocol'
 
 const REFUSALS: Record<RefusalCode, { error: new (message: string) => Error, message: string }> = {
-  reused: { error: InviteReusedError, message: 'this invite was already used by another device; ask for a new one (dispatch pair)' },
-  expired: { error: InviteExpiredError, message: 'this invite has expired; ask for a new one (dispatch pair)' },
-  'wrong-secret': { error: WrongSecretError, message: 'wrong invite secret: this invite does not match any invite the desktop has open' },
+  reused: { error: InviteReusedError, message: 'this invite was already used by another device; ask for a new invite' },
+  expired: { error: InviteExpiredError, message: 'this invite has expired; ask for a new invite' },
+  'wrong-secret': { error: WrongSecretError, message: 'wrong invite secret: this invite does not match any invite the inviting device has open' },
   'other-device': { error: ProofForAnotherDeviceError, message: 'refused: this pairing proof was made for another device (a replayed proof)' },
-  'no-invite': { error: NoOpenInviteError, message: 'the desktop has no open invite; run dispatch pair on it first' },
+  'no-invite': { error: NoOpenInviteError, message: 'the inviting device has no open invite; open one there first' },
   'rate-limited': { error: PairingRateLimitedError, message: 'too many failed pairing attempts; wait a minute and try again' },
   declined: { error: PairingDeclinedError, message: 'pairing was not confirmed' },
   protocol: { error: PairingProtocolError, message: 'pairing failed: the other side broke the protocol' }
@@ -115,9 +119,11 @@ export interface OpenInvite {
 
 /** Options of `PairingService`. */
 export interface PairingServiceOptions {
-  /** This device's name, as shown to phones. */
+  /** This device's name, as shown to the devices that pair with it. */
   name: string
-  /** Role recorded for the devices that pair with it. */
+  /** This device's role, told to the devices that pair with it (application-defined; default 'member'). */
+  role?: string
+  /** Role recorded for the devices that pair with it (application-defined; default 'member'). */
   peerRole?: string
   now?: () => number
 }
@@ -147,6 +153,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
   readonly node: SyncNode
   readonly space: Space
   name: string
+  private readonly role: string
   private readonly peerRole: string
   private readonly now: () => number
   private readonly invites = new Map<string, HeldInvite>()
@@ -160,7 +167,8 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
     this.node = node
     this.space = space
     this.name = options.name
-    this.peerRole = options.peerRole ?? 'phone'
+    this.role = options.role ?? DEFAULT_ROLE
+    this.peerRole = options.peerRole ?? DEFAULT_ROLE
     this.now = options.now ?? Date.now
   }
 
@@ -179,6 +187,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
     this.removeGate = null
     for (const held of this.invites.values()) { clearTimeout(held.timer); held.reject(new InviteExpiredError('pairing stopped')) }
     this.invites.clear()
+    // Unhandle fails only while libp2p itself is stopping, which removes every handler anyway.
     if (!this.node.stopped) await this.node.libp2p.unhandle(PAIR_PROTOCOL).catch(() => {})
     super.destroy()
   }
@@ -209,6 +218,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
     let resolve!: (member: Member) => void
     let reject!: (error: Error) => void
     const paired = new Promise<Member>((res, rej) => { resolve = res; reject = rej })
+    // Callers that never await `paired` (an invite left to expire) must not raise an unhandled rejection; those who do see it.
     paired.catch(() => {})
     const open: OpenInvite = {
       id,
@@ -259,7 +269,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
       const held = outcome
       // Spent on first successful proof, before anyone confirms: a race of two phones has one winner.
       held.spent = true
-      channel.send(encodeMessage({ type: 'accepted', name: this.name, role: 'desktop' }))
+      channel.send(encodeMessage({ type: 'accepted', name: this.name, role: this.role }))
       const code = await verificationCode(held.secret, remote, this.node.peerId)
       const prompt: PairingPrompt = { peerId: remote, name: claim.name, code }
       this.emit('confirm-needed', [held.open.id, prompt])
@@ -321,9 +331,9 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
 export interface AcceptInviteOptions {
   /** This device's name, shown to the desktop. */
   name: string
-  /** This device's role, as the desktop will record it. */
+  /** This device's role, sent to the inviting device (application-defined; default 'member'). */
   role?: string
-  /** Role recorded here for the desktop. */
+  /** Role recorded here for the inviting device; by default the role it says it has. */
   peerRole?: string
   /** Asked once the desktop accepted the proof; accepts when omitted (`--yes`). */
   confirm?: ConfirmPairing
@@ -353,23 +363,24 @@ export async function acceptInvite (node: SyncNode, space: Space, invite: string
     const signal = anySignal(AbortSignal.timeout(PAIR_STEP_TIMEOUT_MS), options.signal)
     stream = await node.libp2p.dialProtocol(parsed.addrs, PAIR_PROTOCOL, { signal, runOnLimitedConnection: true })
   } catch (err) {
-    throw new PairingUnreachableError(`could not reach "${parsed.name}" to pair (${firstLine(err)}); is \`dispatch pair\` still running there, and is it reachable from here?`)
+    throw new PairingUnreachableError(`could not reach "${parsed.name}" to pair (${firstLine(err)}); is its invite still open, and is it reachable from here?`)
   }
   const channel = new StreamChannel(stream, { maxFrameBytes: PAIR_MAX_FRAME_BYTES, maxMessageBytes: PAIR_MAX_FRAME_BYTES })
   try {
     const nonce = crypto.getRandomValues(new Uint8Array(16))
     const proof = await inviteProof(parsed.secret, self, parsed.peerId, nonce)
-    channel.send(encodeMessage({ type: 'claim', phone: self, nonce: base64url.encode(nonce), proof: base64url.encode(proof), name: options.name, role: options.role ?? 'phone' }))
+    channel.send(encodeMessage({ type: 'claim', phone: self, nonce: base64url.encode(nonce), proof: base64url.encode(proof), name: options.name, role: options.role ?? DEFAULT_ROLE }))
     const answer = await nextMessage(channel, PAIR_STEP_TIMEOUT_MS)
-    if (answer.type !== 'accepted' || typeof answer.name !== 'string') throw new PairingProtocolError('pairing failed: unexpected answer from the desktop')
+    if (answer.type !== 'accepted' || typeof answer.name !== 'string') throw new PairingProtocolError('pairing failed: unexpected answer from the inviting device')
     const name = answer.name.slice(0, 64)
     const code = await verificationCode(parsed.secret, self, parsed.peerId)
     const ok = await withTimeout(Promise.resolve(options.confirm?.({ peerId: parsed.peerId, name, code }) ?? true), PAIR_CONFIRM_TIMEOUT_MS, false)
     channel.send(encodeMessage({ type: 'confirm', ok }))
     if (!ok) throw new PairingDeclinedError('pairing was not confirmed here')
     const done = await nextMessage(channel, PAIR_CONFIRM_TIMEOUT_MS + PAIR_STEP_TIMEOUT_MS)
-    if (done.type !== 'paired') throw new PairingProtocolError('pairing failed: unexpected answer from the desktop')
-    space.members.add({ peerId: parsed.peerId, name, role: options.peerRole ?? 'desktop', pairedAt: now(), pairedBy: self })
+    if (done.type !== 'paired') throw new PairingProtocolError('pairing failed: unexpected answer from the inviting device')
+    const role = options.peerRole ?? (typeof answer.role === 'string' ? cleanName(answer.role).slice(0, 32) : DEFAULT_ROLE)
+    space.members.add({ peerId: parsed.peerId, name, role, pairedAt: now(), pairedBy: self })
     await space.flush()
     return { peerId: parsed.peerId, name, code, addrs: parsed.addrs.map(a => a.toString()) }
   } finally {
@@ -389,7 +400,7 @@ async function nextMessage (channel: StreamChannel, timeoutMs: number): Promise<
   if (message.type === 'refused') {
     const code = typeof message.code === 'string' && Object.hasOwn(REFUSALS, message.code) ? message.code as RefusalCode : 'protocol'
     const { error, message: text } = REFUSALS[code]
-    throw new error(code === 'declined' ? 'the desktop did not confirm pairing' : text)
+    throw new error(code === 'declined' ? 'the inviting device did not confirm pairing' : text)
   }
   return message
 }
@@ -435,12 +446,10 @@ function cleanName (name: string): string {
 
 /** LAN addresses first, loopback next, relay (`/p2p-circuit`) last; at most what an invite carries. */
 export function inviteAddrs (addrs: string[]): string[] {
-  const loopback = (a: string): boolean => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
   // Relay addresses come after the direct ones, and always keep a place in the invite.
-  const relayed = (a: string): boolean => a.includes('/p2p-circuit')
-  const direct = addrs.filter(a => !relayed(a))
-  const circuits = addrs.filter(relayed).slice(0, 3)
-  return [...direct.filter(a => !loopback(a)), ...direct.filter(loopback)].slice(0, 8 - circuits.length).concat(circuits)
+  const direct = addrs.filter(a => !isRelayedAddr(a))
+  const circuits = addrs.filter(a => isRelayedAddr(a)).slice(0, 3)
+  return [...direct.filter(a => !isLoopbackAddr(a)), ...direct.filter(a => isLoopbackAddr(a))].slice(0, 8 - circuits.length).concat(circuits)
 }
 
 async function withTimeout<T> (promise: Promise<T>, ms: number, fallback: T): Promise<T> {

@@ -3,6 +3,7 @@
 
 import { StoreClosedError, assertSpaceName } from './storage.ts'
 import type { Storage } from './storage.ts'
+import { idbRequest as done, idbTransaction as complete } from './idb.ts'
 
 const LOG = 'log'
 const SNAPSHOTS = 'snapshots'
@@ -139,19 +140,4 @@ function deleteLog (tx: IDBTransaction, space: string): void {
   const log = tx.objectStore(LOG)
   const keys = log.index(BY_SPACE).getAllKeys(space)
   keys.onsuccess = () => { for (const key of keys.result) log.delete(key) }
-}
-
-function done<T> (request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => { resolve(request.result) }
-    request.onerror = () => { reject(request.error) }
-  })
-}
-
-function complete (tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => { resolve() }
-    tx.onerror = () => { reject(tx.error) }
-    tx.onabort = () => { reject(tx.error ?? new Error('IndexedDB transaction aborted')) }
-  })
 }

@@ -77,6 +77,7 @@ export class LevelStore implements Storage {
     // y-leveldb's key encoding turns ['v1', name, 'update', n] into ordered bytes.
     this.db = new Level<Key, Uint8Array>(options.dir, { keyEncoding: keyEncoding as never, valueEncoding: 'view' })
     this.ready = this.scan()
+    // The tail only orders writes; a failed scan is reported by every call that awaits `ready`.
     this.tail = this.ready.catch(() => {})
   }
 
@@ -149,6 +150,7 @@ export class LevelStore implements Storage {
     if (this.closing !== null) return await this.closing
     this.closed = true
     this.closing = (async () => {
+      // Closing after a failed scan: the failure was reported to whoever awaited `ready`; close anyway.
       await this.ready.catch(() => {})
       await this.tail
       await this.db.close()
@@ -178,6 +180,7 @@ export class LevelStore implements Storage {
         if (this.openBatch === batch) this.openBatch = null
         await this.db.batch(batch.ops, { sync: this.sync })
       })
+      // The tail only orders batches: each caller gets its own batch's outcome from `batch.done`.
       this.tail = batch.done.catch(() => {})
       this.openBatch = batch
     }

@@ -43,6 +43,7 @@ export class AuditLog {
       await this.#handle.write(line)
       await this.#handle.sync()
     })
+    // The tail only orders writes: each caller gets its own write's outcome from `done`.
     this.#tail = done.catch(() => {})
     return done
   }

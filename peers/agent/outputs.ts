@@ -71,6 +71,7 @@ export async function describeFile (p: string): Promise<TaskOutput | undefined> 
 async function hashFile (p: string): Promise<string> {
   const h = createHash('sha256')
   const fh = await fs.open(p, 'r')
+  // A failed close of a file only read loses nothing; the hash (or the read's own error) is what counts.
   try { for await (const chunk of fh.createReadStream()) h.update(chunk as Buffer) } finally { await fh.close().catch(() => {}) }
   return h.digest('hex')
 }

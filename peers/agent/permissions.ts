@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { writeJsonFile } from '../../core/index.ts'
 
 export interface Grants {
   /** Folders tasks may read and write. The first one is where work starts. */
@@ -65,11 +66,7 @@ export async function loadGrants (home: string, flags: Partial<Grants> = {}, cwd
 }
 
 export async function saveGrants (home: string, grants: Grants): Promise<void> {
-  await fs.mkdir(home, { recursive: true, mode: 0o700 })
-  const file = path.join(home, GRANTS_FILE)
-  const tmp = `${file}.${process.pid}.tmp`
-  await fs.writeFile(tmp, JSON.stringify(grants, null, 2) + '\n', { mode: 0o600 })
-  await fs.rename(tmp, file)
+  await writeJsonFile(path.join(home, GRANTS_FILE), grants)
 }
 
 /** True when `p` is `root` or inside it, component-wise (`/a/bc` is not inside `/a/b`). */

@@ -8,6 +8,7 @@ import { delimiter, join } from 'node:path'
 async function onPath (name: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue
+    // Not there, or not executable: look in the next directory.
     try { await access(join(dir, name), constants.X_OK); return true } catch {}
   }
   return false

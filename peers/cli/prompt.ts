@@ -10,6 +10,7 @@ export async function askYesNo (question: string, signal: AbortSignal): Promise<
     const answer = await rl.question('', { signal })
     return /^y(es)?$/i.test(answer.trim())
   } catch {
+    // Interrupted (signal) or stdin closed without an answer: that is a "no", never a pairing.
     return false
   } finally {
     rl.close()

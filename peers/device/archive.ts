@@ -3,16 +3,11 @@
 
 import * as fs from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Task, LogEntry } from '../tasks/task-board.ts'
+import type { ArchivedTask, TaskArchive } from '../app/ports.ts'
 
 export const ARCHIVE_FILE = 'archive.jsonl'
 
-export interface ArchivedTask extends Task {
-  log: LogEntry[]
-  archivedAt: number
-}
-
-export class TaskArchive {
+export class ArchiveFile implements TaskArchive {
   readonly file: string
   #tail: Promise<unknown> = Promise.resolve()
 
@@ -33,6 +28,7 @@ export class TaskArchive {
         await handle.close()
       }
     })
+    // The tail only orders appends: each caller gets its own append's outcome from `write`.
     this.#tail = write.catch(() => {})
     return write
   }
@@ -52,7 +48,9 @@ export class TaskArchive {
       try {
         const t = JSON.parse(line) as ArchivedTask
         if (typeof t?.id === 'string') byId.set(t.id, t)
-      } catch {}
+      } catch {
+        // A torn line (a crash mid-append): that record was never acknowledged; the rest stands.
+      }
     }
     return [...byId.values()].sort((a, b) => a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
   }

@@ -1,52 +1,59 @@
-// The home's config.json as far as the device runtime is concerned: its name and role,
-// and the last known addresses of its members. Keys it does not know are kept as they are.
+// The home's config.json: this device's name and role, the relays it holds a slot on, and its
+// settings (the default desktop). Keys it does not know are kept as they are; every write
+// re-reads the file and replaces it atomically (fsynced), one write at a time.
 
-import { readFile, writeFile, rename } from 'node:fs/promises'
-
-export type DeviceRole = 'desktop' | 'phone'
-
-export interface KnownPeer {
-  name: string
-  /** Multiaddrs ending in /p2p/<peerId>, most recent first. */
-  addrs: string[]
-}
+import { readJsonFile, writeJsonFile } from '../../core/index.ts'
+import type { DeviceRole } from '../tasks/roles.ts'
+import type { Settings, SettingsStore } from '../app/ports.ts'
 
 export interface DeviceConfig {
   name?: string
   role?: DeviceRole
-  peers?: Record<string, KnownPeer>
   /** Circuit relays this device holds a slot on (`dispatch desktop --relay`). */
   relays?: string[]
+  /** Peer id of the desktop `add` sends to without --to. */
+  defaultDesktop?: string
+  /** Members' last addresses, kept here before the address book had its own file (peers.json); moved there on open. */
+  peers?: Record<string, { name?: string, addrs?: string[] }>
   [other: string]: unknown
 }
 
-export class ConfigFileError extends Error {
-  name = 'ConfigFileError'
-}
+export class ConfigFile implements SettingsStore {
+  readonly path: string
+  #writes: Promise<unknown> = Promise.resolve()
 
-export async function readConfig (path: string): Promise<DeviceConfig> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw err
+  constructor (path: string) {
+    this.path = path
   }
-  try {
-    const value = JSON.parse(text)
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object')
-    return value as DeviceConfig
-  } catch (err) {
-    throw new ConfigFileError(`${path} is not valid JSON (${(err as Error).message}); fix or remove it`)
-  }
-}
 
-/** Re-reads the file and merges `change` into it, so keys written by others survive. */
-export async function updateConfig (path: string, change: (config: DeviceConfig) => void): Promise<DeviceConfig> {
-  const config = await readConfig(path)
-  change(config)
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 })
-  await rename(tmp, path)
-  return config
+  async config (): Promise<DeviceConfig> {
+    return (await readJsonFile(this.path) ?? {}) as DeviceConfig
+  }
+
+  /** Re-reads the file, applies `change`, writes it back; writes queue behind each other. */
+  async change (change: (config: DeviceConfig) => void): Promise<DeviceConfig> {
+    const write = this.#writes.then(async () => {
+      const config = await this.config()
+      change(config)
+      await writeJsonFile(this.path, config)
+      return config
+    })
+    // The queue only orders writes: each caller gets its own write's outcome from `write`.
+    this.#writes = write.catch(() => {})
+    return await write
+  }
+
+  async read (): Promise<Settings> {
+    const { defaultDesktop } = await this.config()
+    return typeof defaultDesktop === 'string' ? { defaultDesktop } : {}
+  }
+
+  async update (change: (settings: Settings) => void): Promise<void> {
+    await this.change(config => {
+      const settings: Settings = typeof config.defaultDesktop === 'string' ? { defaultDesktop: config.defaultDesktop } : {}
+      change(settings)
+      if (settings.defaultDesktop === undefined) delete config.defaultDesktop
+      else config.defaultDesktop = settings.defaultDesktop
+    })
+  }
 }

@@ -7,9 +7,9 @@ import type { Grants } from '../agent/permissions.ts'
 import type { ExecutorMode } from '../agent/executor.ts'
 import { DEFAULT_MODEL } from '../agent/claude-executor.ts'
 import { isFinal } from '../tasks/task-rules.ts'
+import type { TaskBoard } from '../tasks/task-board.ts'
+import { publishPresence, MAX_ADVERTISED_QUEUED } from '../app/presence.ts'
 import type { Device } from './device.ts'
-import { deviceTasks } from './task-handlers.ts'
-import { publishPresence, MAX_ADVERTISED_QUEUED } from './presence.ts'
 
 export interface DesktopAgentOptions {
   /** Grants given on the command line; saved into the home's grants when any is given. */
@@ -30,12 +30,12 @@ export interface DesktopAgent {
   stop: () => Promise<void>
 }
 
-export async function startDesktopAgent (device: Device, opts: DesktopAgentOptions): Promise<DesktopAgent> {
+/** Claim and run the tasks addressed to `device`, on its application's `board`. */
+export async function startDesktopAgent (device: Device, board: TaskBoard, opts: DesktopAgentOptions): Promise<DesktopAgent> {
   const home = device.layout.dir
   const grants = await loadGrants(home, opts.flags)
   const flagged = opts.flags.readWrite !== undefined || opts.flags.readOnly !== undefined || opts.flags.terminal !== undefined || opts.flags.network !== undefined
   if (flagged) await saveGrants(home, grants)
-  const { board } = deviceTasks(device)
   const agent = new Agent({
     doc: device.space.doc,
     deviceId: device.peerId,

@@ -1,40 +1,72 @@
-// How a verb reaches its home's device: through the holder's control socket when one runs,
-// else by opening the home itself for the length of the call.
+// How a verb reaches the application of its home, as one `DispatchApi` either way: through the
+// holder's control socket when a process holds the home, else in-process, on the home opened
+// for the length of the call (and, with `serve`, answering other verbs on the socket meanwhile).
 
 import { openOrCall } from '../home/access.ts'
-import { callControl, serveControl } from '../home/control.ts'
-import type { OpenDeviceOptions } from './device.ts'
+import { controlClient, serveControl } from '../home/control.ts'
+import { API_INPUTS } from '../app/api.ts'
+import type { DispatchApi } from '../app/api.ts'
+import type { Application } from '../app/application.ts'
+import type { Device, OpenDeviceOptions } from './device.ts'
 
 export interface ReachOptions {
   /** How to open the home when nothing holds it. */
   open: Omit<OpenDeviceOptions, 'home' | 'lock'>
-  /** Streamed events; `call` runs another verb on the same device (to answer a 'confirm'). */
-  onEvent?: (event: any, call: (verb: string, args: Record<string, unknown>) => Promise<unknown>) => void
-  /** While the call runs on a home it opened itself, answer other verbs on the control socket. */
+  /** While the home is open here, answer other verbs on its control socket. */
   serve?: boolean
-  signal: AbortSignal
 }
 
-/** Runs device handler `verb` with `args`, on the holder or on a device opened for it. */
-export async function callDevice (home: string, verb: string, args: Record<string, unknown>, options: ReachOptions): Promise<any> {
+export interface ReachedApp {
+  api: DispatchApi
+  /** 'holder': calls go over the control socket; 'home': the home is open in this process. */
+  via: 'holder' | 'home'
+  /** Let go of the home (a no-op for the holder's). */
+  close (): Promise<void>
+}
+
+export async function reachApp (home: string, options: ReachOptions): Promise<ReachedApp> {
   const access = await openOrCall(home)
-  const onEvent = options.onEvent ?? (() => {})
-  if (access.kind === 'holder') {
-    const call = async (v: string, a: Record<string, unknown>): Promise<unknown> => await callControl(home, v, a)
-    return await callControl(home, verb, args, event => onEvent(event, call), options.signal)
+  if (access.kind === 'holder') return { api: controlClient<DispatchApi>(home, API_INPUTS), via: 'holder', close: async () => {} }
+  const held = await openApp({ ...options.open, home, lock: access.lock })
+  try {
+    const server = options.serve === true ? await serveControl(home, held.app, API_INPUTS) : null
+    return {
+      api: held.app,
+      via: 'home',
+      close: async () => {
+        await server?.close()
+        await held.close()
+      }
+    }
+  } catch (err) {
+    await held.close()
+    throw err
   }
+}
+
+export interface HeldApp {
+  device: Device
+  /** The use cases on this device; its board is the one a desktop agent runs on. */
+  app: Application
+  close (): Promise<void>
+}
+
+/** Open the home held by `options.lock` and the application on it (for the verbs that hold a home). */
+export async function openApp (options: OpenDeviceOptions): Promise<HeldApp> {
   // Loaded only here: the engine (libp2p) is most of a verb's start-up, and a holder call needs none of it.
   const { openDevice } = await import('./device.ts')
-  const { deviceHandlers } = await import('./handlers.ts')
-  const device = await openDevice({ ...options.open, home, lock: access.lock })
-  const handlers = deviceHandlers(device)
-  const server = options.serve === true ? await serveControl(home, handlers) : null
+  const { Application } = await import('../app/application.ts')
+  const device = await openDevice(options)
+  const app = new Application(device)
+  return { device, app, close: async () => { app.close(); await device.close() } }
+}
+
+/** Runs `use` on the home's application and lets go of the home afterwards. */
+export async function withApp<T> (home: string, options: ReachOptions, use: (api: DispatchApi) => Promise<T>): Promise<T> {
+  const reached = await reachApp(home, options)
   try {
-    // Events go to the caller as they would over the socket; a confirm comes back the same way.
-    const call = async (v: string, a: Record<string, unknown>): Promise<unknown> => await handlers[v](a, () => {}, options.signal)
-    return await handlers[verb](args, event => onEvent(event, call), options.signal)
+    return await use(reached.api)
   } finally {
-    await server?.close()
-    await device.close()
+    await reached.close()
   }
 }

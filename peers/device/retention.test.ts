@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { lockHome } from '../home/lock.ts'
 import { ensureHomeDir } from '../home/layout.ts'
 import { openDevice } from './device.ts'
-import { deviceTasks } from './task-handlers.ts'
+import { Application } from '../app/application.ts'
 import { TaskBoard } from '../tasks/task-board.ts'
 import { DEFAULT_RETENTION } from '../tasks/retention.ts'
 
@@ -28,10 +28,12 @@ async function until (what: string, check: () => boolean | Promise<boolean>): Pr
 test('a phone retires finished tasks past 30 days and beyond 500 on its own, archived first', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dispatch-retention-'))
   const layout = await ensureHomeDir(dir)
-  const device = await openDevice({ home: dir, lock: await lockHome(layout.dir), role: 'phone', listen: [], connect: false, mdns: false })
+  const device = await openDevice({ home: dir, lock: await lockHome(layout.dir), role: 'phone', listen: [], dialMembers: false, mdns: false })
+  const app = new Application(device)
   try {
     device.space.members.add({ peerId: DESK, name: 'desk', role: 'desktop', pairedAt: Date.now(), pairedBy: device.peerId })
-    const { board, archive } = deviceTasks(device)
+    const { board } = app
+    const { archive } = device
     // The desktop's writes, made here through a board with its identity (and a clock 40 days back for the first ten).
     let deskNow = Date.now() - 40 * DAY
     const desk = new TaskBoard({ doc: device.space.doc, deviceId: DESK, now: () => deskNow, log: () => {} })
@@ -52,6 +54,7 @@ test('a phone retires finished tasks past 30 days and beyond 500 on its own, arc
     for (const id of ids.slice(0, 15)) assert.ok(archived.has(id), `${id} is in the archive`)
     await device.space.flush()
   } finally {
+    app.close()
     await device.close()
     await rm(dir, { recursive: true, force: true })
   }

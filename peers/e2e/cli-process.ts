@@ -38,6 +38,7 @@ function parseLines (text: string): any[] {
   const out: any[] = []
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
+    // Human lines between the JSON ones are not what the tests read.
     try { out.push(JSON.parse(line)) } catch {}
   }
   return out

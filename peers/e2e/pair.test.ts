@@ -1,12 +1,13 @@
 // Pairing through the real CLI, every device its own process on 127.0.0.1: pair with --yes,
 // both list each other, restart both and they sync again without a QR; pair from a PNG;
-// both control-channel paths (a desktop running, or nothing holding the home).
+// both control-channel paths (a desktop running, or nothing holding the home); both people
+// confirming the same code on their terminals, the desktop's through the control socket.
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { dispatch, ok, freePort, startDesktop, openPair, makeScratch } from './cli-process.ts'
+import { dispatch, ok, freePort, startDesktop, openPair, makeScratch, DispatchProcess } from './cli-process.ts'
 
 const { root, home, running, cleanup } = await makeScratch('dpair-')
 test.after(cleanup)
@@ -70,6 +71,39 @@ test('join refuses a bare multiaddr and garbage locally, with exit 1 and one lin
   assert.is(r.code, 1)
   assert.match(r.stderr, /bare multiaddr.*no secret/)
   assert.is(r.stderr.trim().split('\n').length, 1)
+})
+
+test('without --yes both terminals show the same code and ask; the desktop answers through the running desktop; a "no" pairs nobody', async () => {
+  const [desk, phone, other] = [home(), home(), home()]
+  const d = await startDesktop(desk, 'desk')
+  running.add(d.proc)
+  const code = (text: string): string | undefined => /verification code (\d{6})/.exec(text)?.[1]
+  // "yes" on both sides.
+  const pair = new DispatchProcess(desk, ['pair', '--json'])
+  running.add(pair)
+  const { invite } = await pair.waitFor(l => l.event === 'invite')
+  const joining = dispatch(phone, ['join', invite, '--name', 'pocket'], { input: 'y\n' })
+  await pair.waitFor(() => code(pair.stderr) !== undefined)
+  pair.child.stdin!.end('y\n')
+  const joined = await joining
+  assert.is(joined.code, 0, joined.stderr)
+  assert.is(code(joined.stderr), code(pair.stderr))
+  assert.is((await pair.waitFor(l => l.event === 'paired')).name, 'pocket')
+  assert.is(await pair.exited, 0)
+
+  // "no" at the desktop: the phone is told, and nobody is added on either side.
+  const again = new DispatchProcess(desk, ['pair', '--json'])
+  running.add(again)
+  const second = await again.waitFor(l => l.event === 'invite')
+  const refused = dispatch(other, ['join', second.invite, '--name', 'stranger'], { input: 'y\n' })
+  await again.waitFor(() => code(again.stderr) !== undefined)
+  again.child.stdin!.end('n\n')
+  const r = await refused
+  assert.is(r.code, 1)
+  assert.match(r.stderr, /did not confirm/)
+  assert.is.not(await again.exited, 0)
+  const [list] = await ok(desk, ['devices', '--json'])
+  assert.equal(list.map((x: any) => x.name), ['pocket'])
 })
 
 test.run()

@@ -3,7 +3,9 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { callControl } from '../home/control.ts'
+import { controlClient } from '../home/control.ts'
+import { API_INPUTS } from '../app/api.ts'
+import type { DispatchApi } from '../app/api.ts'
 import { dispatch, ok, startDesktop, openPair, DispatchProcess, makeScratch } from './cli-process.ts'
 
 const { home, running, cleanup } = await makeScratch('drevoke-')
@@ -47,11 +49,11 @@ test('revoke while the phone is offline: refused at the gate when it comes back'
   const phone = await pairPhone(desk, 'pocket')
   const other = await pairPhone(desk, 'tablet')
   await ok(desk, ['revoke', 'pocket'])
-  const before = (await callControl(desk, 'status')).refusals
+  const before = (await controlClient<DispatchApi>(desk, API_INPUTS).status({})).refusals
   const r = await dispatch(phone, ['sync'])
   assert.is(r.code, 1)
   assert.match(r.stderr, /desk refused the connection/, r.stderr)
-  const after = (await callControl(desk, 'status')).refusals
+  const after = (await controlClient<DispatchApi>(desk, API_INPUTS).status({})).refusals
   assert.ok(after.connection > before.connection, 'refused at the connection gate')
   assert.is(after.sync, 0)
   // The other phone is unaffected.

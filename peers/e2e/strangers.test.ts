@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createSyncNode, constants } from '../../core/index.ts'
-import { callControl } from '../home/control.ts'
+import { controlClient } from '../home/control.ts'
+import { API_INPUTS } from '../app/api.ts'
+import type { DispatchApi } from '../app/api.ts'
 import { ok, freePort, startDesktop, openPair, DispatchProcess, makeScratch } from './cli-process.ts'
 
 const { root, running, cleanup } = await makeScratch('dstrange-')
@@ -47,7 +49,7 @@ test('1,000 attempts by an unpaired peer: none reaches sync; the member keeps sy
   }
   assert.is(attempts, 1000)
   assert.is(reachedSync, 0)
-  const status = await callControl(desk, 'status')
+  const status = await controlClient<DispatchApi>(desk, API_INPUTS).status({})
   assert.is(status.refusals.sync, 0)
   assert.ok(status.refusals.connection > 0)
   // The member's session never dropped, and a fresh sync works.

@@ -11,8 +11,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { homeLayout, resolveHomeDir, ensureHomeDir } from './layout.ts'
 import { lockHome, HomeBusyError } from './lock.ts'
-import { serveControl, callControl, holderRunning } from './control.ts'
+import { serveControl, callControl, controlClient, holderRunning } from './control.ts'
 import { openOrCall } from './access.ts'
+import { FIXTURE_INPUTS } from './holder-fixture.ts'
+import type { FixtureApi } from './holder-fixture.ts'
+import type { UseCase } from '../app/api.ts'
+
+/** The fixture holder's API, reached over its control socket. */
+const fixture = (home: string): FixtureApi => controlClient<FixtureApi>(home, FIXTURE_INPUTS)
 
 const root = await mkdtemp(join(tmpdir(), 'dispatch-home-'))
 let n = 0
@@ -101,8 +107,8 @@ test('lock: a stale lock left by kill -9 is taken over', async () => {
   const lock = await lockHome(home)
   assert.is(await readFile(homeLayout(home).lock, 'utf8'), `${process.pid}\n`)
   // The new holder serves on the same path, replacing the dead socket file.
-  const server = await serveControl(home, { ping: async () => 'pong' })
-  assert.is(await callControl(home, 'ping'), 'pong')
+  const server = await serveControl<{ ping: UseCase<Record<string, never>, string> }>(home, { ping: async () => 'pong' }, { ping: () => ({}) })
+  assert.is(await callControl<{ ping: UseCase<Record<string, never>, string> }, 'ping'>(home, 'ping', {}), 'pong')
   await server.close()
   await lock.release()
 })
@@ -121,10 +127,10 @@ test('lock: an empty or garbage lock file is stale', async () => {
 test('control: request/response with a holder process', async () => {
   const home = newHome()
   const holder = await startHolder(home)
-  assert.equal(await callControl(home, 'echo', { a: 1, b: ['x'] }), { a: 1, b: ['x'] })
-  assert.is(await callControl(home, 'pid'), holder.pid)
+  assert.equal(await fixture(home).echo({ a: 1, b: ['x'] }), { a: 1, b: ['x'] })
+  assert.is(await fixture(home).pid({}), holder.pid)
   // Concurrent calls each get their own answer.
-  const many = await Promise.all([1, 2, 3, 4, 5].map(async i => await callControl(home, 'echo', { i })))
+  const many = await Promise.all([1, 2, 3, 4, 5].map(async i => await fixture(home).echo({ i })))
   assert.equal(many, [1, 2, 3, 4, 5].map(i => ({ i })))
   holder.kill('SIGTERM')
   await exited(holder)
@@ -133,21 +139,25 @@ test('control: request/response with a holder process', async () => {
 test('control: streaming events, then the result', async () => {
   const home = newHome()
   const holder = await startHolder(home)
-  const events: unknown[] = []
-  const result = await callControl(home, 'count', { n: 3 }, e => events.push(e))
+  const events: Array<{ i: number }> = []
+  const result = await fixture(home).count({ n: 3 }, { onEvent: e => events.push(e) })
   assert.equal(events, [{ i: 0 }, { i: 1 }, { i: 2 }])
   assert.equal(result, { done: 3 })
   holder.kill('SIGTERM')
   await exited(holder)
 })
 
-test('control: errors come back by name; unknown verbs are refused', async () => {
+test('control: errors come back by name; unknown methods and bad inputs are refused before anything runs', async () => {
   const home = newHome()
   const holder = await startHolder(home)
-  await rejectsNamed(callControl(home, 'fail', { message: 'it broke' }), 'FixtureFailureError', /^it broke$/)
-  await rejectsNamed(callControl(home, 'nope'), 'UnknownVerbError', /nope/)
+  await rejectsNamed(fixture(home).fail({ message: 'it broke' }), 'FixtureFailureError', /^it broke$/)
+  // The compiler refuses both of these; the holder must too, for callers that are not compiled with it.
+  const untyped = callControl as unknown as (home: string, method: string, input: unknown) => Promise<unknown>
+  await rejectsNamed(untyped(home, 'nope', {}), 'UnknownMethodError', /nope/)
+  await rejectsNamed(untyped(home, 'count', { n: 'three' }), 'BadInputError', /whole number/)
+  await rejectsNamed(untyped(home, 'toString', {}), 'UnknownMethodError')
   // The holder is still fine.
-  assert.is(await callControl(home, 'echo', 'still here'), 'still here')
+  assert.is(await fixture(home).echo('still here'), 'still here')
   holder.kill('SIGTERM')
   await exited(holder)
 })
@@ -170,7 +180,7 @@ test('control: malformed lines are answered and dropped; the connection keeps wo
     socket.on('data', onData)
     check()
   })
-  socket.write('this is not json\n{"no":"verb"}\n{"id":7,"verb":"echo","args":"ok"}\n')
+  socket.write('this is not json\n{"no":"method"}\n{"id":7,"method":"echo","input":"ok"}\n')
   await got(3)
   assert.is(lines[0].error.name, 'BadRequestError')
   assert.is(lines[1].error.name, 'BadRequestError')
@@ -185,7 +195,7 @@ test('control: a holder killed mid-stream is a HolderGoneError', async () => {
   const holder = await startHolder(home)
   let started!: () => void
   const startedP = new Promise<void>(resolve => { started = resolve })
-  const call = callControl(home, 'forever', {}, () => started())
+  const call = fixture(home).forever({}, { onEvent: () => started() })
   await startedP
   holder.kill('SIGKILL')
   await rejectsNamed(call, 'HolderGoneError')
@@ -197,20 +207,34 @@ test('control: the caller going away aborts the handler', async () => {
   const lock = await lockHome(home)
   let aborted!: () => void
   const abortedP = new Promise<void>(resolve => { aborted = resolve })
-  const server = await serveControl(home, {
-    watch: async (_args, emit, signal) => {
-      emit('hello')
-      await new Promise(resolve => signal.addEventListener('abort', resolve))
+  type WatchApi = { watch: UseCase<Record<string, never>, null, string> }
+  const server = await serveControl<WatchApi>(home, {
+    watch: async (_input, options) => {
+      options?.onEvent?.('hello')
+      await new Promise(resolve => options?.signal?.addEventListener('abort', resolve))
       aborted()
       return null
     }
-  })
+  }, { watch: () => ({}) })
   const stop = new AbortController()
-  const call = callControl(home, 'watch', {}, () => stop.abort(new Error('enough')), stop.signal)
+  const call = callControl<WatchApi, 'watch'>(home, 'watch', {}, { onEvent: () => stop.abort(new Error('enough')), signal: stop.signal })
   await rejectsNamed(call, 'Error', /enough/)
   await abortedP
   await server.close()
   await lock.release()
+})
+
+test('control: a use case asks the caller to confirm, over the same connection', async () => {
+  const home = newHome()
+  const holder = await startHolder(home)
+  const asked: string[] = []
+  assert.is(await fixture(home).ask({ code: '123456' }, { confirm: async prompt => { asked.push(prompt.code); return false } }), false)
+  assert.is(await fixture(home).ask({ code: '654321' }, { confirm: async prompt => { asked.push(prompt.code); return true } }), true)
+  assert.equal(asked, ['123456', '654321'])
+  // A caller that gives no confirm is never asked: the use case sees no confirm at all (--yes).
+  assert.is(await fixture(home).ask({ code: '000000' }), true)
+  holder.kill('SIGTERM')
+  await exited(holder)
 })
 
 test('control: socket is owner-only (0600) inside an owner-only home (0700)', async () => {
@@ -227,7 +251,7 @@ test('openOrCall: the holder when one runs, else the lock', async () => {
   const holder = await startHolder(home)
   const viaHolder = await openOrCall(home)
   assert.is(viaHolder.kind, 'holder')
-  assert.is(await callControl(home, 'stop'), 'stopping')
+  assert.is(await fixture(home).stop({}), 'stopping')
   await exited(holder)
   const direct = await openOrCall(home)
   assert.is(direct.kind, 'lock')

@@ -11,8 +11,10 @@ export interface HomeLayout {
   identityKey: string
   /** The durable store (update logs and snapshots) of every space. */
   store: string
-  /** Device name, grants and other settings. */
+  /** Device name, role, relays and settings (config.json). */
   config: string
+  /** Members' last known addresses (the node's address book). */
+  addressBook: string
   /** Append-only record of tool calls and permission decisions. */
   auditLog: string
   /** Holds the pid of the process holding the home. */
@@ -41,6 +43,7 @@ export function homeLayout (dir: string): HomeLayout {
     identityKey: join(abs, 'identity.key'),
     store: join(abs, 'store'),
     config: join(abs, 'config.json'),
+    addressBook: join(abs, 'peers.json'),
     auditLog: join(abs, 'audit.log'),
     lock: join(abs, 'lock'),
     controlSocket: join(abs, 'control.sock')

@@ -67,6 +67,7 @@ async function breakStaleLock (path: string, staleContent: string): Promise<void
   if (moved !== staleContent) {
     try { await link(aside, path) } catch { /* a third process holds it now; it wins */ }
   }
+  // The aside copy is ours alone and outside the lock protocol: one left behind is only litter.
   await unlink(aside).catch(() => {})
 }
 
@@ -76,7 +77,9 @@ function holdLock (dir: string, path: string, mine: string): HomeLock {
   const onExit = (): void => {
     try {
       if (readFileSync(path, 'utf8') === mine) unlinkSync(path)
-    } catch {}
+    } catch {
+      // At exit nothing can be done about it: the next opener finds our dead pid and takes the lock over.
+    }
   }
   process.on('exit', onExit)
   return {
@@ -85,6 +88,7 @@ function holdLock (dir: string, path: string, mine: string): HomeLock {
       if (released) return
       released = true
       process.off('exit', onExit)
+      // Gone already (ENOENT) or unremovable: a stale lock with our dead pid is taken over by the next opener.
       if (await readOrEmpty(path) === mine) await unlink(path).catch(() => {})
     }
   }

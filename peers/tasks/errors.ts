@@ -43,10 +43,12 @@ export class InvalidTaskFieldError extends Error {
   }
 }
 
-/** addTask to a device that is not a paired, unrevoked desktop of the space. */
+/** addTask to a device that is not a paired, unrevoked desktop of the space; the message says which it is. */
 export class UnknownTargetError extends Error {
   override name = 'UnknownTargetError'
-  constructor (target: string) {
-    super(`no paired desktop ${target} in this space`)
+  readonly target: string
+  constructor (target: string, message = `no paired desktop ${target} in this space`) {
+    super(message)
+    this.target = target
   }
 }

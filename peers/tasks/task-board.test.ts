@@ -265,7 +265,7 @@ test('tasks-change fires for remote changes and log appends; listeners that thro
   assert.ok(s.logs.some((l) => l.includes('bad listener')))
 })
 
-test('removeTask: creator only, finished only; devices are typed', () => {
+test('removeTask: creator only, finished only; devices are read through core Members', () => {
   const s = setup()
   const t = s.phone.addTask({ text: 'x', target: DESK })
   s.all()
@@ -276,7 +276,11 @@ test('removeTask: creator only, finished only; devices are typed', () => {
   s.phone.removeTask(t.id)
   s.all()
   assert.is(s.desk.get(t.id), undefined)
-  assert.equal(s.phone.devices().map((d) => [d.id, d.role]).sort(), [[DESK, 'desktop'], [OTHER, 'desktop'], [PHONE, 'phone']])
+  assert.equal(s.phone.members.list().map((d) => [d.peerId, d.role]).sort(), [[DESK, 'desktop'], [OTHER, 'desktop'], [PHONE, 'phone']])
+  // A revoked desktop receives no task: the board asks Members, the one reader of the devices map.
+  s.phone.members.revoke(OTHER, PHONE)
+  throwsNamed(() => s.phone.addTask({ text: 'y', target: OTHER }), 'UnknownTargetError')
+  throwsNamed(() => s.phone.addTask({ text: 'y', target: PHONE }), 'UnknownTargetError')
 })
 
 test.run()

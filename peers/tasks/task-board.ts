@@ -1,4 +1,5 @@
-// The task board: typed, rule-checked access to a space's `tasks` and `devices` maps.
+// The task board: typed, rule-checked access to a space's `tasks` map. Who may receive a task
+// (a paired, unrevoked desktop) is read from the space's members (core `Members`).
 //
 // Local writes are checked before they happen: a status change the forward-only machine does
 // not allow throws IllegalTransitionError; a write to a field this device is not the writer of
@@ -20,6 +21,8 @@
 
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
+import { Members } from '../../core/members.ts'
+import type { Member } from '../../core/members.ts'
 import { newTaskId } from './task-id.ts'
 import {
   IllegalTransitionError, InvalidTaskFieldError, TaskNotFoundError, UnknownTargetError, WrongWriterError
@@ -30,18 +33,8 @@ import {
   MAX_ERROR_CHARS, MAX_LOG_ENTRIES, MAX_LOG_TEXT_CHARS, MAX_RESULT_CHARS, MAX_SCOPE_CHARS, MAX_TEXT_CHARS,
   MAX_ID_CHARS
 } from './task-rules.ts'
+import type { DeviceRole } from './roles.ts'
 import type { FinalStatus, LogEntry, LogKind, Task, TaskOutput, TaskProgress, TaskRequest, TaskStatus } from './task-rules.ts'
-
-export type DeviceRole = 'phone' | 'desktop'
-export interface DeviceRecord {
-  id: string
-  name: string
-  role: DeviceRole
-  pairedAt?: number
-  pairedBy?: string
-  revokedAt?: number
-  revokedBy?: string
-}
 
 export interface RuleViolation {
   taskId: string
@@ -60,6 +53,8 @@ export interface TaskBoardOptions {
   doc: Y.Doc
   /** This device's peer id: the writer identity for creator and executor fields. */
   deviceId: string
+  /** The space's members (`space.members`); read from `doc` when omitted. */
+  members?: Members
   now?: () => number
   /** Where ignored changes are reported (default console.warn). */
   log?: (message: string) => void
@@ -86,6 +81,9 @@ interface Accepted {
   progress: TaskProgress
 }
 
+/** The only role a task may be addressed to. */
+const DESKTOP: DeviceRole = 'desktop'
+
 const BASE_PROGRESS: TaskProgress = { status: 'queued', attempt: 0, outputs: [] }
 const TRUNCATED = '\n[truncated]'
 
@@ -93,7 +91,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
   readonly doc: Y.Doc
   readonly deviceId: string
   readonly tasks: Y.Map<unknown>
-  readonly devicesMap: Y.Map<unknown>
+  readonly members: Members
   /** Transaction origin of this board's own writes. */
   readonly origin: object = { board: true }
   #now: () => number
@@ -107,7 +105,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     this.doc = opts.doc
     this.deviceId = opts.deviceId
     this.tasks = opts.doc.getMap('tasks')
-    this.devicesMap = opts.doc.getMap('devices')
+    this.members = opts.members ?? new Members(opts.doc)
     this.#now = opts.now ?? Date.now
     this.#log = opts.log ?? ((m) => console.warn(m))
     for (const id of this.tasks.keys()) this.#reconcile(id)
@@ -161,31 +159,13 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     return out
   }
 
-  devices (): DeviceRecord[] {
-    const out: DeviceRecord[] = []
-    for (const id of this.devicesMap.keys()) {
-      const d = this.device(id)
-      if (d !== undefined) out.push(d)
-    }
-    return out
-  }
-
-  device (id: string): DeviceRecord | undefined {
-    const m = this.devicesMap.get(id)
-    if (!(m instanceof Y.Map)) return undefined
-    const role = m.get('role')
-    if (role !== 'phone' && role !== 'desktop') return undefined
-    const name = m.get('name')
-    const d: DeviceRecord = { id, name: typeof name === 'string' ? name.slice(0, 200) : id, role }
-    for (const k of ['pairedAt', 'revokedAt'] as const) {
-      const v = m.get(k)
-      if (typeof v === 'number') d[k] = v
-    }
-    for (const k of ['pairedBy', 'revokedBy'] as const) {
-      const v = m.get(k)
-      if (typeof v === 'string') d[k] = v
-    }
-    return d
+  /** The member tasks may be addressed to (a paired, unrevoked desktop); `UnknownTargetError` saying why not otherwise. */
+  target (peerId: string): Member {
+    const m = this.members.get(peerId)
+    if (m === null) throw new UnknownTargetError(peerId)
+    if (m.revokedAt !== undefined) throw new UnknownTargetError(peerId, `"${m.name}" was revoked; tasks are not sent to it`)
+    if (m.role !== DESKTOP) throw new UnknownTargetError(peerId, `"${m.name}" is a ${m.role}, not a desktop; only desktops run tasks`)
+    return m
   }
 
   // ---- creator writes ------------------------------------------------------------
@@ -200,8 +180,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
       checkInput('scope', parseString(input.scope, MAX_SCOPE_CHARS))
       if (input.scope.includes('\0') || !input.scope.startsWith('/')) throw new InvalidTaskFieldError('scope', 'must be an absolute path without NUL bytes')
     }
-    const target = this.device(input.target)
-    if (target === undefined || target.role !== 'desktop' || target.revokedAt !== undefined) throw new UnknownTargetError(input.target)
+    this.target(input.target)
     const now = this.#now()
     const id = newTaskId(now)
     const m = new Y.Map<unknown>()

@@ -1,10 +1,12 @@
 // The phone web app's page: pairing (invite in the URL fragment, pasted, or scanned by camera),
 // the task list with live log and results, adding and cancelling tasks, devices, notifications.
+// Every action and every list goes through the application API (`phone.app`): the Add button
+// calls the same `add` use case as `dispatch add` (peers/app/tasks.ts).
 
 import { Phone } from './phone.ts'
 import type { TransportChoice } from './phone.ts'
-import type { Task } from '../tasks/task-board.ts'
-import { isFinal } from '../tasks/task-rules.ts'
+import { isFinal } from '../app/api.ts'
+import type { DeviceView, TaskSummary } from '../app/api.ts'
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector(sel) as T
 
@@ -22,9 +24,10 @@ let open = new Set<string>()
 async function main (): Promise<void> {
   const params = new URLSearchParams(location.search)
   phone = await Phone.open({ transport: (params.get('transport') ?? 'any') as TransportChoice, dbPrefix: params.get('db') ?? undefined })
-  for (const t of phone.board.list()) if (isFinal(t.status)) seenFinal.add(t.id)
   phone.on('change', render)
-  phone.board.on('tasks-change', noticeFinished)
+  // Completions, as `dispatch watch` gets them; runs for the life of the page.
+  phone.app.watch({}, { onEvent: event => { if (event.event === 'finished') noticeFinished(event.task) } })
+    .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })
   document.body.dataset.peer = phone.peerId
   const invite = decodeURIComponent(location.hash.slice(1))
   if (invite.startsWith('DISPATCH1:')) {
@@ -32,14 +35,17 @@ async function main (): Promise<void> {
     history.replaceState(null, '', location.pathname + location.search)
     await pairWith(invite)
   }
-  $('#add').addEventListener('submit', addTask)
+  $('#add').addEventListener('submit', event => { void addTask(event) })
   $('#pair-form').addEventListener('submit', (e) => { e.preventDefault(); void pairWith(($('#invite') as HTMLInputElement).value) })
   $('#scan').addEventListener('click', () => { void scan() })
   $('#notify').addEventListener('click', () => { void Notification.requestPermission().then(render) })
   for (const tab of document.querySelectorAll<HTMLButtonElement>('nav button')) {
     tab.addEventListener('click', () => { document.body.dataset.tab = tab.dataset.tab ?? 'tasks'; render() })
   }
-  if ('serviceWorker' in navigator && params.get('sw') !== '0') navigator.serviceWorker.register('./sw.js').catch(() => {})
+  if ('serviceWorker' in navigator && params.get('sw') !== '0') {
+    // Without it the page still works; it just does not open with no network.
+    navigator.serviceWorker.register('./sw.js').catch((err: Error) => { console.warn(`dispatch: no offline app shell (${err.message})`) })
+  }
   render()
   document.body.dataset.ready = '1'
 }
@@ -48,10 +54,13 @@ async function pairWith (invite: string): Promise<void> {
   const status = $('#pair-status')
   status.textContent = 'Pairing…'
   try {
-    const accepted = await phone.pair(invite, async (prompt) => {
-      status.textContent = `Pairing with ${prompt.name}: code ${prompt.code}. Check the desktop shows the same code.`
-      return true
+    const accepted = await phone.app.join({ invite: invite.trim() }, {
+      confirm: async (prompt) => {
+        status.textContent = `Pairing with ${prompt.name}: code ${prompt.code}. Check the desktop shows the same code.`
+        return true
+      }
     })
+    phone.clearRefusal()
     status.textContent = `Paired with ${accepted.name} (code ${accepted.code}).`
     notice(`Paired with ${accepted.name}`)
   } catch (err) {
@@ -103,33 +112,37 @@ async function readQr (video: HTMLVideoElement): Promise<string> {
   }
 }
 
-function addTask (event: Event): void {
+/** The Add button: the `add` use case, as `dispatch add`. "Sent" only once the desktop acknowledged it. */
+async function addTask (event: Event): Promise<void> {
   event.preventDefault()
   const text = ($('#text') as HTMLTextAreaElement).value.trim()
   const target = ($('#target') as HTMLSelectElement).value
   const folder = ($('#folder') as HTMLInputElement).value.trim()
   if (text === '' || target === '') return
   try {
-    phone.board.addTask({ text, target, ...(folder !== '' ? { scope: folder } : {}) })
-    ;($('#text') as HTMLTextAreaElement).value = ''
-    notice(phone.online(target) ? 'Task sent' : 'Task queued: it will be sent when the desktop is reachable')
+    const result = await phone.app.add({ text, to: target, ...(folder !== '' ? { scope: folder } : {}) }, {
+      onEvent: e => {
+        if (e.event !== 'queued') return
+        // Saved on this device: the text can go, the task is not lost.
+        ;($('#text') as HTMLTextAreaElement).value = ''
+        notice(`Task queued for ${e.targetName}; sending…`)
+      }
+    })
+    notice(result.delivered ? `Task sent: ${result.targetName} has it` : 'Task queued: it will be sent when the desktop is reachable')
   } catch (err) {
     notice(`Not added: ${(err as Error).message}`)
   }
 }
 
-function noticeFinished (ids: string[]): void {
-  for (const id of ids) {
-    const task = phone.board.get(id)
-    if (task === undefined || !isFinal(task.status) || seenFinal.has(id)) continue
-    seenFinal.add(id)
-    const title = `Task ${task.status}: ${task.text.slice(0, 60)}`
-    const body = (task.result ?? task.error ?? '').slice(0, 200)
-    if (document.hidden && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
-      new Notification(title, { body, tag: id }) // eslint-disable-line no-new
-    } else {
-      notice(title)
-    }
+function noticeFinished (task: { id: string, status: string, text: string, result?: string, error?: string }): void {
+  if (seenFinal.has(task.id)) return
+  seenFinal.add(task.id)
+  const title = `Task ${task.status}: ${task.text.slice(0, 60)}`
+  const body = (task.result ?? task.error ?? '').slice(0, 200)
+  if (document.hidden && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+    new Notification(title, { body, tag: task.id }) // eslint-disable-line no-new
+  } else {
+    notice(title)
   }
 }
 
@@ -139,34 +152,43 @@ function notice (text: string): void {
   setTimeout(() => { el.remove() }, 6000)
 }
 
+let rendering = 0
+
+/** Redraw from the API; when changes come faster than a render, only the latest one is drawn. */
 function render (): void {
-  const paired = phone.isPaired()
-  document.body.dataset.paired = paired ? '1' : '0'
+  const generation = ++rendering
+  Promise.all([phone.app.devices({ includeSelf: true }), phone.app.tasks({ all: true, detail: true })]).then(([devices, tasks]) => {
+    if (generation === rendering) draw(devices, tasks)
+  }, (err: Error) => { notice(`Could not show the tasks: ${err.message}`) })
+}
+
+function draw (devices: DeviceView[], tasks: TaskSummary[]): void {
+  const desktops = devices.filter(d => d.role === 'desktop' && !d.revoked && !d.self)
+  document.body.dataset.paired = desktops.length > 0 ? '1' : '0'
   $('#refusal').textContent = phone.refusal ?? ''
   $('#refusal').hidden = phone.refusal === null
-  const desktops = phone.board.devices().filter(d => d.role === 'desktop' && d.revokedAt === undefined)
-  const anyOnline = desktops.some(d => phone.online(d.id))
+  const anyOnline = desktops.some(d => d.online)
   $('#conn').textContent = anyOnline ? 'online' : 'offline'
   $('#conn').className = anyOnline ? 'dot on' : 'dot'
   ;($('#notify') as HTMLButtonElement).hidden = typeof Notification === 'undefined' || Notification.permission !== 'default'
-  // Target picker: keep the selection across renders.
+  // Target picker: keep the selection across renders; the default desktop first.
   const select = $('#target') as HTMLSelectElement
   const chosen = select.value
-  select.replaceChildren(...desktops.map(d => h('option', { value: d.id }, `${d.name}${phone.online(d.id) ? '' : ' (offline)'}`)))
-  if (desktops.some(d => d.id === chosen)) select.value = chosen
-  renderTasks()
-  renderDevices()
+  select.replaceChildren(...desktops.map(d => h('option', { value: d.peerId }, `${d.name}${d.online ? '' : ' (offline)'}`)))
+  if (desktops.some(d => d.peerId === chosen)) select.value = chosen
+  else { const byDefault = desktops.find(d => d.default); if (byDefault !== undefined) select.value = byDefault.peerId }
+  renderTasks(tasks)
+  renderDevices(devices)
 }
 
-function renderTasks (): void {
-  const tasks = phone.board.list().reverse()
+function renderTasks (tasks: TaskSummary[]): void {
   const list = $('#tasks')
   if (tasks.length === 0) { list.replaceChildren(h('p', { class: 'empty' }, 'No tasks yet. Add one above: try “$ ls”.')); return }
   list.replaceChildren(...tasks.map(taskCard))
 }
 
-function taskCard (task: Task): HTMLElement {
-  const target = phone.board.device(task.target)?.name ?? task.target.slice(-6)
+function taskCard (task: TaskSummary): HTMLElement {
+  const target = task.targetName ?? task.target.slice(-6)
   const card = h('article', { class: `task ${task.status}`, 'data-id': task.id, 'data-status': task.status },
     h('header', {},
       h('span', { class: `status ${task.status}` }, task.status),
@@ -174,13 +196,14 @@ function taskCard (task: Task): HTMLElement {
       h('time', {}, new Date(task.createdAt).toLocaleTimeString())),
     h('p', { class: 'text' }, task.text))
   if (task.scope !== undefined) card.append(h('p', { class: 'scope' }, `in ${task.scope}`))
-  if (task.result !== undefined) card.append(h('pre', { class: 'result' }, task.result))
-  if (task.error !== undefined) card.append(h('pre', { class: 'error' }, task.error))
-  if (task.outputs.length > 0) {
-    card.append(h('ul', { class: 'outputs' }, ...task.outputs.map(o => h('li', {}, `${o.path} (${o.size} bytes)`,
-      o.text !== undefined ? h("pre", {}, o.text.slice(0, 4000)) : null))))
+  if (task.result !== null) card.append(h('pre', { class: 'result' }, task.result))
+  if (task.error !== null) card.append(h('pre', { class: 'error' }, task.error))
+  const outputs = task.outputs ?? []
+  if (outputs.length > 0) {
+    card.append(h('ul', { class: 'outputs' }, ...outputs.map(o => h('li', {}, `${o.path} (${o.size} bytes)`,
+      o.text !== undefined ? h('pre', {}, o.text.slice(0, 4000)) : null))))
   }
-  const log = phone.board.log(task.id)
+  const log = task.log ?? []
   if (log.length > 0) {
     const details = h('details', { class: 'log' }, h('summary', {}, `Log (${log.length})`),
       h('pre', {}, log.slice(-200).map(e => `${new Date(e.at).toLocaleTimeString()} ${e.kind}: ${e.text}`).join('\n')))
@@ -188,30 +211,30 @@ function taskCard (task: Task): HTMLElement {
     details.addEventListener('toggle', () => { if ((details as HTMLDetailsElement).open) open.add(task.id); else open.delete(task.id) })
     card.append(details)
   }
-  if (!isFinal(task.status) && !task.cancelRequested && task.createdBy === phone.peerId) {
+  const finished = isFinal(task.status)
+  if (!finished && !task.cancelRequested && task.createdBy === phone.peerId) {
     const cancel = h('button', { class: 'cancel' }, 'Cancel')
-    cancel.addEventListener('click', () => { phone.board.requestCancel(task.id) })
+    cancel.addEventListener('click', () => {
+      phone.app.cancel({ id: task.id }).catch((err: Error) => { notice(`Not cancelled: ${err.message}`) })
+    })
     card.append(cancel)
-  } else if (task.cancelRequested && !isFinal(task.status)) {
+  } else if (task.cancelRequested && !finished) {
     card.append(h('p', { class: 'scope' }, 'cancel requested…'))
   }
   return card
 }
 
-function renderDevices (): void {
+function renderDevices (devices: DeviceView[]): void {
   const list = $('#devices')
-  const devices = phone.board.devices()
   list.replaceChildren(...devices.map(d => {
-    const self = d.id === phone.peerId
-    const state = d.revokedAt !== undefined ? 'revoked' : self ? 'this browser' : phone.online(d.id) ? 'online' : 'offline'
-    const row = h('li', { 'data-id': d.id }, h('span', { class: `dot ${state === 'online' || self ? 'on' : ''}` }, ''),
+    const state = d.revoked ? 'revoked' : d.self ? 'this browser' : d.online ? 'online' : 'offline'
+    const row = h('li', { 'data-id': d.peerId }, h('span', { class: `dot ${state === 'online' || d.self ? 'on' : ''}` }, ''),
       h('strong', {}, d.name), h('span', { class: 'role' }, ` ${d.role} · ${state}`))
-    if (!self && d.revokedAt === undefined) {
+    if (!d.self && !d.revoked) {
       const revoke = h('button', { class: 'revoke' }, 'Revoke')
       revoke.addEventListener('click', () => {
         if (!confirm(`Revoke ${d.name}? It will be refused from now on.`)) return
-        phone.space.members.revoke(d.id, phone.peerId)
-        void phone.node.forget(d.id)
+        phone.app.revoke({ device: d.peerId }).catch((err: Error) => { notice(`Not revoked: ${err.message}`) })
       })
       row.append(revoke)
     }

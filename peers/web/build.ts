@@ -28,8 +28,8 @@ export async function buildWeb (outDir = DIST_DIR, options: { minify?: boolean }
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
-    // Node modules core loads lazily, only in Node (the address book file); never in a browser.
-    external: ['node:*'],
+    // No `external: ['node:*']`: a Node module reachable from the page fails the build here
+    // instead of failing in the browser (core/layering.test.ts checks the same on the sources).
     // mDNS needs node:dgram: a stub keeps the bundle loadable whether core imports it eagerly or lazily.
     alias: { '@libp2p/mdns': join(WEB_DIR, 'no-mdns.ts') },
     define: { 'process.env.NODE_ENV': '"production"' }

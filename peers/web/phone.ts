@@ -1,30 +1,38 @@
-// The phone client in the browser: identity and space in IndexedDB, libp2p over WebSockets and
-// WebRTC-direct, pairing from an invite, reconnection to paired desktops, and the task board.
+// The phone's device runtime in the browser: identity, space and address book in IndexedDB,
+// libp2p over WebSockets and WebRTC-direct, and the application (`phone.app`) the page calls
+// for every use case, the same implementation the CLI runs. The node keeps paired desktops
+// connected; the page only says when the browser is back online.
 
 import { ObservableV2 } from 'lib0/observable'
 import {
-  createSyncNode, IndexedDbStore, acceptInvite, decodeInvite, browserTransports, loadOrCreateBrowserIdentity
+  createSyncNode, IndexedDbStore, browserTransports, indexedDbAddressBook, isBrowserDialable, isRelayedAddr, loadOrCreateBrowserIdentity
 } from '../../core/browser.ts'
-import type { SyncNode, Space, PairingPrompt } from '../../core/browser.ts'
-import { TaskBoard } from '../tasks/task-board.ts'
+import type { Invite, SyncNode, Space } from '../../core/browser.ts'
+import { Application } from '../app/application.ts'
+import type { DeviceRuntime } from '../app/ports.ts'
+import type { DeviceRole } from '../tasks/roles.ts'
+import { BrowserStores } from './browser-stores.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
-const DESKTOPS_KEY = 'dispatch.desktops'
 /** Set when a desktop told this browser it was revoked, so a reopened page still says so. */
 const REFUSAL_KEY = 'dispatch.refusal'
 const NAME_KEY = 'dispatch.name'
+/** Where pages before the address book kept their desktops' addresses; moved into it on open. */
+const OLD_DESKTOPS_KEY = 'dispatch.desktops'
+const REVOKED = 'This browser was revoked by the desktop. Pair again with a new invite to use it.'
 
 /** Which browser transports to use towards desktops: both by default; `relay` (a test knob) only circuit relay addresses reached over WebSockets. */
 export type TransportChoice = 'any' | 'ws' | 'webrtc' | 'relay'
 
-export interface KnownDesktop { name: string, addrs: string[] }
+/** The invite names no address this browser can dial. */
+export class NoBrowserAddressError extends Error {
+  name = 'NoBrowserAddressError'
+}
 
 export type PhoneEvents = {
   /** Something shown on screen changed (tasks, devices, connections). */
   change: () => void
-  /** A desktop refused us: this browser device was revoked (or is unknown there). */
-  refused: (peerId: string, reason: string) => void
 }
 
 export interface OpenPhoneOptions {
@@ -33,26 +41,33 @@ export interface OpenPhoneOptions {
   dbPrefix?: string
 }
 
-export class Phone extends ObservableV2<PhoneEvents> {
+export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
   readonly node: SyncNode
   readonly space: Space
-  readonly board: TaskBoard
   readonly transport: TransportChoice
+  readonly role: DeviceRole = 'phone'
+  readonly pairing = null
+  readonly settings: BrowserStores
+  readonly archive: BrowserStores
+  /** Every use case, run in this page. */
+  readonly app: Application
   /** Set once a desktop said this device is revoked; shown on the page. */
   refusal: string | null = null
-  private closed = false
 
-  private constructor (node: SyncNode, space: Space, board: TaskBoard, transport: TransportChoice) {
+  private constructor (node: SyncNode, space: Space, stores: BrowserStores, transport: TransportChoice) {
     super()
     this.node = node
     this.space = space
-    this.board = board
+    this.settings = stores
+    this.archive = stores
     this.transport = transport
+    this.app = new Application(this)
     const changed = (): void => { this.emit('change', []) }
-    board.on('tasks-change', changed)
+    this.app.board.on('tasks-change', changed)
     space.members.map.observeDeep(changed)
     space.on('peer-connected', changed)
     space.on('peer-disconnected', changed)
+    space.awareness.on('change', changed)
     // Where the page reaches its peers, for tests: `data-via` holds the open connections and
     // `data-via-log` every one opened so far, a line "<peerId> <remote multiaddr>" each.
     const via = (c: { remotePeer: unknown, remoteAddr: unknown }): string => `${String(c.remotePeer)} ${String(c.remoteAddr)}`
@@ -62,115 +77,90 @@ export class Phone extends ObservableV2<PhoneEvents> {
     })
     node.libp2p.addEventListener('connection:close', () => { document.body.dataset.via = node.libp2p.getConnections().map(via).join('\n') })
     const revokedHere = (): void => {
-      if (this.refusal === null && space.members.isRevoked(node.peerId)) {
-        this.refusal = 'This browser was revoked by the desktop. Pair again with a new invite to use it.'
-      }
+      if (this.refusal === null && space.members.isRevoked(node.peerId)) this.refusal = REVOKED
     }
     this.refusal = localStorage.getItem(REFUSAL_KEY)
     revokedHere() // the revocation reached this device's own copy before the desktop cut it off
     space.members.map.observeDeep(revokedHere)
     space.on('refused', (peer, reason) => {
-      this.refusal = reason.includes('revoked') ? 'This browser was revoked by the desktop. Pair again with a new invite to use it.' : `The desktop refused this browser (${reason}).`
-      if (reason.includes('revoked')) localStorage.setItem(REFUSAL_KEY, this.refusal)
-      this.emit('refused', [peer, reason])
+      this.refusal = reason.includes('revoked') ? REVOKED : `The desktop refused this browser (${reason}).`
+      if (reason.includes('revoked')) {
+        localStorage.setItem(REFUSAL_KEY, this.refusal)
+        // It will refuse every dial from now on: stop trying (a new invite brings its addresses back).
+        node.forget(peer).catch((err: Error) => { this.report(`could not stop dialling ${peer}: ${err.message}`) })
+      }
       changed()
     })
+    // A page often starts offline: when the browser says it is back, redial at once instead of after the backoff.
+    addEventListener('online', () => { node.redialNow() })
   }
 
   static async open (options: OpenPhoneOptions = {}): Promise<Phone> {
     const prefix = options.dbPrefix ?? 'dispatch'
     const privateKey = await loadOrCreateBrowserIdentity(`${prefix}-device`)
     const storage = await IndexedDbStore.open({ name: `${prefix}-space` })
-    const node = await createSyncNode({ privateKey, listen: [], transports: browserTransports(), reconnect: { maxMs: 5_000 } })
+    const stores = await BrowserStores.open(`${prefix}-app`)
+    const node = await createSyncNode({
+      privateKey,
+      listen: [],
+      transports: browserTransports(),
+      reconnect: { maxMs: 5_000 },
+      addressBook: indexedDbAddressBook(`${prefix}-peers`)
+    })
+    moveOldDesktops(node)
     const space = await node.openSpace(SPACE_NAME, { storage })
-    const board = new TaskBoard({ doc: space.doc, deviceId: node.peerId })
-    const phone = new Phone(node, space, board, options.transport ?? 'any')
-    phone.connectKnown()
-    return phone
+    return new Phone(node, space, stores, options.transport ?? 'any')
   }
 
   get peerId (): string { return this.node.peerId }
 
   get name (): string { return localStorage.getItem(NAME_KEY) ?? 'phone' }
-  set name (name: string) { localStorage.setItem(NAME_KEY, name) }
 
-  /** Paired desktops, with where we last reached them. */
-  desktops (): Record<string, KnownDesktop> {
-    try {
-      return JSON.parse(localStorage.getItem(DESKTOPS_KEY) ?? '{}') as Record<string, KnownDesktop>
-    } catch {
-      return {}
-    }
-  }
+  now (): number { return Date.now() }
 
-  isPaired (): boolean {
-    return Object.keys(this.desktops()).length > 0 || this.board.devices().some(d => d.role === 'desktop' && d.id !== this.peerId)
-  }
+  webUrls (): string[] { return [] }
 
-  /** Is `peerId` syncing with us right now? */
-  online (peerId: string): boolean {
-    return this.space.connectedPeers().includes(peerId)
-  }
+  report (line: string): void { console.warn(`dispatch: ${line}`) }
 
-  /** Addresses a browser can dial, filtered by the transport choice. */
-  dialable (addrs: string[]): string[] {
-    const ws = addrs.filter(a => /\/wss?(\/|$)/.test(a) || a.includes('/tls/ws'))
-    const webrtc = addrs.filter(a => a.includes('/webrtc-direct/'))
-    if (this.transport === 'relay') return ws.filter(a => a.includes('/p2p-circuit'))
-    if (this.transport === 'ws') return ws
-    if (this.transport === 'webrtc') return webrtc
-    return [...ws, ...webrtc]
-  }
-
-  /** Pair with the desktop of `inviteText`; `confirm` shows the verification code to the person. */
-  async pair (inviteText: string, confirm?: (prompt: PairingPrompt) => Promise<boolean>): Promise<{ peerId: string, name: string, code: string }> {
-    const invite = decodeInvite(inviteText.trim())
-    const addrs = this.dialable(invite.addrs.map(a => a.toString()))
-    if (addrs.length === 0) throw new Error(`the invite of "${invite.name}" has no address a browser can reach (WebSockets or WebRTC-direct): start the desktop with --web`)
-    const accepted = await acceptInvite(this.node, this.space, { ...invite, addrs: invite.addrs.filter(a => addrs.includes(a.toString())) }, {
-      name: this.name, role: 'phone', peerRole: 'desktop', confirm
+  /** The invite's addresses a browser can dial, filtered by the transport choice. */
+  inviteAddrs (invite: Invite): Invite['addrs'] {
+    const addrs = invite.addrs.filter(a => {
+      if (!isBrowserDialable(a)) return false
+      const webrtc = a.toString().includes('/webrtc-direct')
+      if (this.transport === 'relay') return !webrtc && isRelayedAddr(a)
+      if (this.transport === 'ws') return !webrtc
+      if (this.transport === 'webrtc') return webrtc
+      return true
     })
+    if (addrs.length === 0) throw new NoBrowserAddressError(`the invite of "${invite.name}" has no address a browser can reach (WebSockets or WebRTC-direct): start the desktop with --web`)
+    return addrs
+  }
+
+  /** Paired again: forget an old refusal. */
+  clearRefusal (): void {
     this.refusal = null
     localStorage.removeItem(REFUSAL_KEY)
-    const desktops = this.desktops()
-    desktops[accepted.peerId] = { name: accepted.name, addrs }
-    localStorage.setItem(DESKTOPS_KEY, JSON.stringify(desktops))
-    this.keepConnecting(accepted.peerId, addrs)
-    this.emit('change', [])
-    return accepted
-  }
-
-  /** Keep connected to every paired desktop (the node retries with backoff). */
-  connectKnown (): void {
-    for (const [peerId, desktop] of Object.entries(this.desktops())) {
-      const addrs = this.dialable(desktop.addrs)
-      if (addrs.length > 0 && !this.space.members.isRevoked(peerId)) this.keepConnecting(peerId, addrs)
-    }
-  }
-
-  /**
-   * Dial until connected; after that the node reconnects by itself. A page often starts
-   * offline, so a failed first dial is retried (sooner when the browser says it is online).
-   */
-  private keepConnecting (peerId: string, addrs: string[], attempt = 0): void {
-    if (this.closed || this.space.members.isRevoked(peerId) || this.refusal !== null) return
-    this.node.connect(addrs).catch(() => {
-      if (this.closed) return
-      const delay = Math.min(10_000, 1_000 * 2 ** attempt)
-      const retry = (): void => {
-        clearTimeout(timer)
-        removeEventListener('online', retry)
-        this.keepConnecting(peerId, addrs, attempt + 1)
-      }
-      const timer = setTimeout(retry, delay)
-      addEventListener('online', retry)
-    })
   }
 
   async close (): Promise<void> {
-    this.closed = true
-    this.board.destroy()
+    this.app.close()
     await this.node.stop()
     await this.space.storage.close()
+    this.settings.close()
   }
+}
+
+/** Pages before the address book kept desktops' addresses in localStorage: hand them to the node once. */
+function moveOldDesktops (node: SyncNode): void {
+  const old = localStorage.getItem(OLD_DESKTOPS_KEY)
+  if (old === null) return
+  try {
+    for (const [peer, desktop] of Object.entries(JSON.parse(old) as Record<string, { addrs?: unknown }>)) {
+      if (Array.isArray(desktop.addrs)) node.addressBook.remember(peer, desktop.addrs.filter((a): a is string => typeof a === 'string'))
+    }
+  } catch (err) {
+    // Unreadable: those desktops are found again through the next invite or identify.
+    console.warn(`dispatch: could not read the old list of desktops (${(err as Error).message})`)
+  }
+  localStorage.removeItem(OLD_DESKTOPS_KEY)
 }

@@ -1,7 +1,9 @@
 // The phone web app in a real Chromium (390×844, mobile) against the real CLI on loopback:
 // `dispatch desktop --web` serves the app and runs `$ ` tasks, `dispatch pair --web` gives the
-// link. Pair from the link, add `$ echo hi`, see it done with its result; over WebSockets and
-// over WebRTC-direct; offline adds survive a reopen and sync later; notification; revocation.
+// link. Pair from the link, add `$ echo hi` ("sent" once the desktop acknowledged it), see it
+// done with its result; over WebSockets and over WebRTC-direct; offline adds ("queued", not
+// "sent") survive a reopen and sync later (the page finds the desktop again from its IndexedDB
+// address book); notification; revocation.
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -76,6 +78,8 @@ async function runsEcho (transport: string, screenshot?: string): Promise<void> 
     const page = await pairedPage(context, transport)
     await page.waitForSelector('#conn.on', { timeout: 20_000 })
     await addTask(page, `$ echo hi-${transport}`)
+    // "Sent" means the desktop acknowledged it (the receipt `dispatch add` waits for), as on the CLI.
+    await page.locator('.notice', { hasText: 'Task sent: test-desktop has it' }).waitFor({ timeout: 20_000 })
     const done = page.locator('.task[data-status="done"]', { hasText: `hi-${transport}` })
     await done.waitFor({ timeout: 30_000 })
     assert.match(await done.locator('.result').innerText(), `hi-${transport}`)
@@ -115,6 +119,9 @@ if (skipped !== null) {
       desktop.child.kill('SIGSTOP') // the desktop is unreachable as far as the page is concerned
       await context.setOffline(true)
       await addTask(page, '$ echo offline-one')
+      // Saved on the page, not sent: nobody acknowledged it.
+      await page.locator('.notice', { hasText: 'Task queued: it will be sent when the desktop is reachable' }).waitFor({ timeout: 20_000 })
+      assert.is(await page.locator('.notice', { hasText: 'Task sent' }).count(), 0)
       await addTask(page, '$ echo offline-two')
       await page.locator('.task', { hasText: 'offline-two' }).waitFor()
       await page.close()

@@ -1,36 +1,23 @@
 // `dispatch desktop`: run this home's device as a desktop: hold the home, listen, keep
 // members in sync, run the tasks addressed to it, answer the other verbs, until interrupted.
 // With --web it also serves the phone web app and listens where a browser page can dial it.
+// The agent claims and runs tasks on the application's board (peers/device/desktop-agent.ts).
 
 import { lockHome } from '../../home/lock.ts'
 import { serveControl } from '../../home/control.ts'
-import type { Device } from '../../device/device.ts'
+import { API_INPUTS } from '../../app/api.ts'
 import type { ExecutorMode } from '../../agent/executor.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb, VerbContext } from '../verb.ts'
 
-/** The desktop agent (claim + execute tasks) on the opened device; the returned function stops it. */
-async function startAgent (device: Device, ctx: VerbContext, executor: ExecutorMode, concurrency: number | undefined): Promise<{ stop: () => Promise<void>, notices: string[] }> {
+function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: string[], terminal?: boolean, network?: boolean } {
   const v = ctx.values
-  const flags = {
+  return {
     ...(v.allow !== undefined ? { readWrite: v.allow as string[] } : {}),
     ...(v['allow-read'] !== undefined ? { readOnly: v['allow-read'] as string[] } : {}),
     ...(v.terminal === true ? { terminal: true } : {}),
     ...(v.network === true ? { network: true } : {})
   }
-  const { startDesktopAgent } = await import('../../device/desktop-agent.ts')
-  const running = await startDesktopAgent(device, {
-    flags,
-    executor,
-    concurrency,
-    env: ctx.env,
-    log: line => ctx.note(`dispatch: ${line}`),
-    onTask: event => {
-      if (ctx.json) ctx.printJson(event)
-      else ctx.note(event.event === 'task-start' ? `running ${event.id}` : `finished ${event.id}: ${event.status}`)
-    }
-  })
-  return { stop: running.stop, notices: running.notices }
 }
 
 export const desktop: Verb = {
@@ -59,33 +46,35 @@ export const desktop: Verb = {
     const webPort = ctx.values['web-port'] === undefined ? undefined : Number(ctx.values['web-port'])
     if (webPort !== undefined && (!web || !Number.isInteger(webPort) || webPort < 0 || webPort > 65535)) throw new UsageError('--web-port takes a port number (0 for any free one), with --web')
     // The engine loads only for the verbs that run it (start-up of the others stays quick).
-    const { openDevice } = await import('../../device/device.ts')
-    const { deviceHandlers } = await import('../../device/handlers.ts')
+    const { openApp } = await import('../../device/reach.ts')
+    const { startDesktopAgent } = await import('../../device/desktop-agent.ts')
     const webApp = web ? await import('../../web/web-server.ts') : null
-    // Built (if missing or stale) while the device opens.
-    const built = webApp?.ensureWebBuilt()
-    built?.catch(() => {})
+    // Built (if missing or stale) while the device opens; awaited (and its failure thrown) below.
+    const built = webApp?.ensureWebBuilt().then(state => ({ state }), (error: Error) => ({ error }))
     const lock = await lockHome(ctx.home)
     let listen = ctx.values.listen as string[] | undefined
     if (webApp !== null) listen = webApp.webListenAddrs(listen)
-    const device = await openDevice({
+    const { device, app, close } = await openApp({
       home: ctx.home,
       lock,
       role: 'desktop',
       name: ctx.values.name as string | undefined,
       listen,
-      relays: ctx.values.relay as string[] | undefined
+      relays: ctx.values.relay as string[] | undefined,
+      report: line => ctx.note(`dispatch: ${line}`)
     })
     let server: Awaited<ReturnType<typeof serveControl>> | null = null
     let stopAgent: (() => Promise<void>) | null = null
     let webServer: { urls: string[], close: () => Promise<void> } | null = null
     try {
-      if (webApp !== null && listen !== undefined) {
-        if (await built === 'built' || await built === 'rebuilt') ctx.note(`dispatch: web app ${await built} into ${webApp.WEB_DIST_DIR}`)
+      if (webApp !== null && listen !== undefined && built !== undefined) {
+        const outcome = await built
+        if ('error' in outcome) throw outcome.error
+        if (outcome.state !== 'current') ctx.note(`dispatch: web app ${outcome.state} into ${webApp.WEB_DIST_DIR}`)
         webServer = await webApp.serveWebApp(listen, webPort ?? webApp.DEFAULT_WEB_PORT)
-        device.webUrls = webServer.urls
+        device.setWebUrls(webServer.urls)
       }
-      server = await serveControl(ctx.home, deviceHandlers(device))
+      server = await serveControl(ctx.home, app, API_INPUTS)
       const ready = { event: 'ready', peerId: device.peerId, name: device.name, addrs: device.node.addrs(), ...(webServer !== null ? { web: webServer.urls } : {}) }
       if (ctx.json) ctx.printJson(ready)
       else {
@@ -93,7 +82,17 @@ export const desktop: Verb = {
         if (webServer !== null) ctx.print(`phone web app: ${webServer.urls.join('  ')}\n  pair a phone with: dispatch pair --web`)
       }
       // After the ready line (the first line of --json), so task events never precede it.
-      const agent = await startAgent(device, ctx, executor, concurrency)
+      const agent = await startDesktopAgent(device, app.board, {
+        flags: grantFlags(ctx),
+        executor,
+        concurrency,
+        env: ctx.env,
+        log: line => ctx.note(`dispatch: ${line}`),
+        onTask: event => {
+          if (ctx.json) ctx.printJson(event)
+          else ctx.note(event.event === 'task-start' ? `running ${event.id}` : `finished ${event.id}: ${event.status}`)
+        }
+      })
       stopAgent = agent.stop
       for (const line of agent.notices) {
         if (ctx.json) ctx.printJson({ event: 'notice', message: line })
@@ -111,7 +110,7 @@ export const desktop: Verb = {
       await stopAgent?.()
       await server?.close()
       await webServer?.close()
-      await device.close()
+      await close()
     }
   }
 }

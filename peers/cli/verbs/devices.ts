@@ -1,7 +1,7 @@
 // `dispatch devices`: the devices paired into this home's space, with online state and what
 // each desktop is running; `--default NAME` picks the desktop `add` sends to without --to.
 
-import { callDevice } from '../../device/reach.ts'
+import { withApp } from '../../device/reach.ts'
 import type { Verb } from '../verb.ts'
 
 export const devices: Verb = {
@@ -12,22 +12,21 @@ export const devices: Verb = {
     default: { type: 'string' }
   },
   async run (ctx) {
-    const reach = { open: { listen: [], connect: false }, signal: ctx.signal }
-    if (typeof ctx.values.default === 'string') {
-      const chosen = await callDevice(ctx.home, 'setDefault', { device: ctx.values.default }, reach)
-      if (ctx.json) ctx.printJson(chosen)
-      else ctx.print(`tasks now go to "${chosen.name}" unless --to says otherwise`)
+    const open = { open: { listen: [], dialMembers: false } }
+    const chosen = ctx.values.default
+    if (typeof chosen === 'string') {
+      const picked = await withApp(ctx.home, open, async api => await api.setDefault({ device: chosen }, { signal: ctx.signal }))
+      if (ctx.json) ctx.printJson(picked)
+      else ctx.print(`tasks now go to "${picked.name}" unless --to says otherwise`)
       return
     }
-    const list = await callDevice(ctx.home, 'devices', {}, reach) as any[]
-    const byDefault = await callDevice(ctx.home, 'defaultDesktop', {}, reach).catch(() => null) as { peerId: string } | null
-    for (const d of list) d.default = d.peerId === byDefault?.peerId
+    const list = await withApp(ctx.home, open, async api => await api.devices({}, { signal: ctx.signal }))
     if (ctx.json) { ctx.printJson(list); return }
     if (list.length === 0) { ctx.print('no paired devices yet (dispatch pair / dispatch join)'); return }
     for (const d of list) {
-      const state = d.revoked === true ? 'revoked' : d.online === true ? 'online' : 'offline'
-      const running = Array.isArray(d.running) && d.running.length > 0 ? `  running: ${d.running.map((r: any) => String(r.text).split('\n')[0].slice(0, 40)).join('; ')}` : ''
-      ctx.print(`${d.default === true ? '*' : ' '} ${String(d.name).padEnd(20)} ${String(d.role).padEnd(8)} ${state.padEnd(8)} ${d.peerId}${running}`)
+      const state = d.revoked ? 'revoked' : d.online ? 'online' : 'offline'
+      const running = d.running !== undefined && d.running.length > 0 ? `  running: ${d.running.map(r => r.text.split('\n')[0].slice(0, 40)).join('; ')}` : ''
+      ctx.print(`${d.default ? '*' : ' '} ${d.name.padEnd(20)} ${d.role.padEnd(8)} ${state.padEnd(8)} ${d.peerId}${running}`)
     }
   }
 }

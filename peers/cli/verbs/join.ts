@@ -1,11 +1,11 @@
 // `dispatch join`: pair this device (a phone) with the desktop of an invite, given as text
 // or as a PNG/photo of its QR code, then sync the shared space once.
 
-import { callDevice } from '../../device/reach.ts'
+import { withApp } from '../../device/reach.ts'
 import { readQrPng } from '../qr.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb } from '../verb.ts'
-import { confirmOnTerminal } from './confirm-pairing.ts'
+import { confirmOnTerminal } from '../confirm-pairing.ts'
 
 export const join: Verb = {
   name: 'join',
@@ -27,11 +27,8 @@ export const join: Verb = {
     // Refuse a bad, secretless or bare-multiaddr invite before touching the home.
     const { decodeInvite } = await import('../../../core/index.ts')
     decodeInvite(text)
-    const result = await callDevice(ctx.home, 'join', { invite: text, yes: ctx.values.yes === true }, {
-      open: { role: 'phone', name: ctx.values.name as string | undefined, connect: false },
-      signal: ctx.signal,
-      onEvent: confirmOnTerminal(ctx)
-    })
+    const result = await withApp(ctx.home, { open: { role: 'phone', name: ctx.values.name as string | undefined, dialMembers: false, report: line => ctx.note(`dispatch: ${line}`) } },
+      async api => await api.join({ invite: text }, { signal: ctx.signal, confirm: confirmOnTerminal(ctx) }))
     if (ctx.json) ctx.printJson({ event: 'paired', peerId: result.peerId, name: result.name })
     else ctx.print(`paired with "${result.name}" (${result.peerId})`)
   }

@@ -3,11 +3,12 @@
 // With --web the QR is a link to the web app the desktop serves (`dispatch desktop --web`),
 // the invite in its fragment: browsers never send a fragment to the server.
 
-import { callDevice } from '../../device/reach.ts'
+import { withApp } from '../../device/reach.ts'
+import type { DeviceRef, PairEvent } from '../../app/api.ts'
 import { renderQrTerminal, writeQrPng } from '../qr.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb } from '../verb.ts'
-import { confirmOnTerminal } from './confirm-pairing.ts'
+import { confirmOnTerminal } from '../confirm-pairing.ts'
 
 export const pair: Verb = {
   name: 'pair',
@@ -25,29 +26,20 @@ export const pair: Verb = {
     if (!Number.isFinite(ttl) || ttl <= 0) throw new UsageError('--ttl takes a positive number of seconds')
     const png = ctx.values.png as string | undefined
     const web = ctx.values.web === true
-    const confirm = confirmOnTerminal(ctx)
     let shown: Promise<void> = Promise.resolve()
     // --web with no desktop serving the app: give up the invite at once, say why.
     const abort = new AbortController()
     const onAbort = (): void => { abort.abort() }
     ctx.signal.addEventListener('abort', onAbort, { once: true })
     let noWeb = false
-    let result: { peerId: string, name: string }
+    const onEvent = (event: PairEvent): void => {
+      if (web && event.webUrls.length === 0) { noWeb = true; abort.abort(); return }
+      shown = show(event.invite, event.expiresAt, web ? `${event.webUrls[0]}#${event.invite}` : undefined)
+    }
+    let result: DeviceRef
     try {
-      result = await callDevice(ctx.home, 'pair', { ttlMs: Math.round(ttl * 1000), yes: ctx.values.yes === true }, {
-        open: { role: 'desktop', listen: ctx.values.listen as string[] | undefined, connect: true },
-        serve: true,
-        signal: abort.signal,
-        onEvent: (event, call) => {
-          if (event?.event === 'invite') {
-            const urls = (event.webUrls ?? []) as string[]
-            if (web && urls.length === 0) { noWeb = true; abort.abort(); return }
-            shown = show(event.invite as string, event.expiresAt as string, web ? `${urls[0]}#${event.invite as string}` : undefined)
-            return
-          }
-          confirm(event, call)
-        }
-      })
+      result = await withApp(ctx.home, { open: { role: 'desktop', listen: ctx.values.listen as string[] | undefined }, serve: true },
+        async api => await api.pair({ ttlMs: Math.round(ttl * 1000) }, { signal: abort.signal, onEvent, confirm: confirmOnTerminal(ctx) }))
     } catch (err) {
       if (noWeb) throw new UsageError('pair --web needs a desktop serving the web app: start it with dispatch desktop --web')
       throw err

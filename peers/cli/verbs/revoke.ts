@@ -1,7 +1,7 @@
 // `dispatch revoke DEVICE`: cut a device off at once (its connections close, the gate
 // refuses it) and mark it revoked in the space so every member refuses it too.
 
-import { callDevice } from '../../device/reach.ts'
+import { withApp } from '../../device/reach.ts'
 import type { Verb } from '../verb.ts'
 
 export const revoke: Verb = {
@@ -10,7 +10,7 @@ export const revoke: Verb = {
   summary: 'revoke a paired device (by name or peer id prefix)',
   positionals: { min: 1, max: 1 },
   async run (ctx) {
-    const result = await callDevice(ctx.home, 'revoke', { device: ctx.positionals[0] }, { open: { listen: [], connect: false }, signal: ctx.signal })
+    const result = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.revoke({ device: ctx.positionals[0] }, { signal: ctx.signal }))
     if (ctx.json) ctx.printJson(result)
     else ctx.print(`revoked "${result.name}" (${result.peerId})`)
   }

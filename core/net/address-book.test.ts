@@ -1,0 +1,131 @@
+// The node owns members' addresses and reconnection: a restarted node finds a member again from
+// its persisted address book with no connect(), keeps redialling one that is down until it comes
+// up, dials on demand with dialMembers off, and drops a revoked member's addresses.
+// Real libp2p nodes on 127.0.0.1, real files.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { createSyncNode } from '../node.ts'
+import type { SyncNode } from '../node.ts'
+import type { Space } from '../space.ts'
+import { MemoryStore } from '../store/memory-store.ts'
+import { addressBookFile } from './address-book-file.ts'
+
+const nodes = new Set<SyncNode>()
+const dirs: string[] = []
+test.after(async () => {
+  await Promise.all([...nodes].map(async n => await n.stop()))
+  await Promise.all(dirs.map(async d => await rm(d, { recursive: true, force: true })))
+})
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** A node with `key` whose space has `self` and `other` as members (each side records both, as pairing does). */
+async function device (key: PrivateKey, other: string, options: Parameters<typeof createSyncNode>[0] = {}): Promise<{ node: SyncNode, space: Space }> {
+  const node = await createSyncNode({ privateKey: key, reconnect: { minMs: 100, maxMs: 400 }, ...options })
+  nodes.add(node)
+  const storage = new MemoryStore()
+  const space = await node.openSpace('book', { storage, allow: [other] })
+  for (const peerId of [node.peerId, other]) space.members.add({ peerId, name: peerId.slice(-4), role: 'member', pairedAt: 1, pairedBy: node.peerId })
+  return { node, space }
+}
+
+function synced (space: Space, peer: string): Promise<void> {
+  return new Promise(resolve => {
+    if (space.session(peer)?.synced === true) { resolve(); return }
+    space.on('synced', function done (p) { if (p === peer) { space.off('synced', done); resolve() } })
+  })
+}
+
+async function stop (node: SyncNode): Promise<void> {
+  await node.stop()
+  nodes.delete(node)
+}
+
+test('a restarted node reconnects to a member from its persisted book, with no connect()', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dispatch-book-'))
+  dirs.push(dir)
+  const [deskKey, phoneKey] = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')]
+  const [deskId, phoneId] = [peerIdFromPrivateKey(deskKey).toString(), peerIdFromPrivateKey(phoneKey).toString()]
+  const desk = await device(deskKey, phoneId)
+  const book = join(dir, 'peers.json')
+  const first = await device(phoneKey, deskId, { listen: [], addressBook: addressBookFile(book) })
+  await first.node.connect(desk.node.addrs())
+  await synced(first.space, deskId)
+  await stop(first.node) // flushes the book
+  const saved = JSON.parse(await readFile(book, 'utf8'))
+  assert.ok(desk.node.addrs().every(a => saved.peers[deskId].addrs.includes(a)), JSON.stringify(saved))
+
+  desk.space.doc.getMap('m').set('while-away', 1)
+  const again = await device(phoneKey, deskId, { listen: [], addressBook: addressBookFile(book) })
+  assert.equal(again.node.knownPeers().map(p => p.peerId), [deskId])
+  await synced(again.space, deskId)
+  assert.is(again.space.doc.getMap('m').get('while-away'), 1)
+})
+
+test('a member that is down is redialled until it comes up; dialMembers off dials only on demand', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dispatch-book-'))
+  dirs.push(dir)
+  const [deskKey, phoneKey] = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')]
+  const [deskId, phoneId] = [peerIdFromPrivateKey(deskKey).toString(), peerIdFromPrivateKey(phoneKey).toString()]
+  const port = await freePort()
+  const deskAddr = `/ip4/127.0.0.1/tcp/${port}/p2p/${deskId}`
+  const book = join(dir, 'peers.json')
+  // Learnt once (an invite), while the desktop is off.
+  const learn = await createSyncNode({ privateKey: phoneKey, listen: [], addressBook: addressBookFile(book) })
+  learn.addressBook.remember(deskId, [deskAddr])
+  await learn.stop()
+
+  const phone = await device(phoneKey, deskId, { listen: [], addressBook: addressBookFile(book) })
+  const failures: number[] = []
+  phone.node.on('reconnect-failed', (peer, _err, delayMs) => { if (peer === deskId) failures.push(delayMs) })
+  const tried = new Promise<void>(resolve => phone.node.on('reconnect-failed', () => { if (failures.length >= 2) resolve() }))
+  await tried // the node keeps trying on its own, with backoff
+  const desk = await device(deskKey, phoneId, { listen: [`/ip4/127.0.0.1/tcp/${port}`] })
+  await synced(phone.space, deskId)
+  assert.ok(failures.every(ms => ms <= 400), `delays within the bounds: ${failures.join(', ')}`)
+
+  // A one-shot process: nothing dialled by itself, but connectPeer reaches the member from the book.
+  await stop(phone.node)
+  const oneShot = await device(phoneKey, deskId, { listen: [], addressBook: addressBookFile(book), dialMembers: false })
+  assert.equal(oneShot.node.connectedPeers(), [])
+  await oneShot.node.connectPeer(deskId)
+  await synced(oneShot.space, deskId)
+  assert.ok(desk.space.connectedPeers().includes(phoneId))
+})
+
+test('revoking a member drops its addresses from the book and stops reconnection', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dispatch-book-'))
+  dirs.push(dir)
+  const [deskKey, phoneKey] = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')]
+  const [deskId, phoneId] = [peerIdFromPrivateKey(deskKey).toString(), peerIdFromPrivateKey(phoneKey).toString()]
+  const desk = await device(deskKey, phoneId)
+  const book = join(dir, 'peers.json')
+  const phone = await device(phoneKey, deskId, { listen: [], addressBook: addressBookFile(book) })
+  await phone.node.connect(desk.node.addrs())
+  await synced(phone.space, deskId)
+  const gone = new Promise<void>(resolve => phone.space.on('peer-disconnected', p => { if (p === deskId) resolve() }))
+  phone.space.disallow(deskId)
+  phone.space.members.revoke(deskId, phoneId)
+  await gone
+  assert.equal(phone.node.knownAddrs(deskId), [])
+  assert.equal(phone.node.knownPeers(), [])
+  await stop(phone.node)
+  assert.equal(JSON.parse(await readFile(book, 'utf8')).peers, {})
+})
+
+test.run()

@@ -1,0 +1,51 @@
+// The application API implemented on one device: each method of `DispatchApi` is one use case,
+// run in this process. The CLI uses it directly (or through the process holding the home,
+// over the control socket); the web page uses it in the page. The task board it owns is the
+// one the desktop agent works on.
+
+import type {
+  AddEvent, AddInput, AddResult, CallOptions, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
+  PairEvent, PairInput, PruneResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
+} from './api.ts'
+import { AppContext } from './context.ts'
+import type { DeviceRuntime } from './ports.ts'
+import type { TaskBoard } from '../tasks/task-board.ts'
+import { deviceStatus, listDevices, revokeDevice, setDefaultDesktop } from './devices.ts'
+import { joinDesktop, pairDevice } from './pairing.ts'
+import { followSync, syncOnce } from './sync.ts'
+import { addTask, cancelTask, listTasks, pruneTasks, showTask, watchTasks } from './tasks.ts'
+
+export class Application implements DispatchApi {
+  readonly device: DeviceRuntime
+  readonly #ctx: AppContext
+
+  constructor (device: DeviceRuntime) {
+    this.device = device
+    this.#ctx = new AppContext(device)
+  }
+
+  /** The device's one task board (the desktop agent claims and runs tasks on it). */
+  get board (): TaskBoard {
+    return this.#ctx.board
+  }
+
+  async status (_input?: Record<string, never>, _options?: CallOptions): Promise<StatusResult> { return await deviceStatus(this.#ctx) }
+  async devices (input: { includeSelf?: boolean }, _options?: CallOptions): Promise<DeviceView[]> { return await listDevices(this.#ctx, input) }
+  async setDefault (input: { device: string }, _options?: CallOptions): Promise<DeviceRef> { return await setDefaultDesktop(this.#ctx, input) }
+  async revoke (input: { device: string }, _options?: CallOptions): Promise<DeviceRef & { revokedAt: number | null }> { return await revokeDevice(this.#ctx, input) }
+  async pair (input: PairInput, options?: CallOptions<PairEvent>): Promise<DeviceRef> { return await pairDevice(this.#ctx, input, options) }
+  async join (input: { invite: string }, options?: CallOptions): Promise<JoinResult> { return await joinDesktop(this.#ctx, input, options) }
+  async add (input: AddInput, options?: CallOptions<AddEvent>): Promise<AddResult> { return await addTask(this.#ctx, input, options) }
+  async tasks (input: TasksInput, _options?: CallOptions): Promise<TaskSummary[]> { return await listTasks(this.#ctx, input) }
+  async show (input: { id: string }, _options?: CallOptions): Promise<TaskDetail> { return await showTask(this.#ctx, input) }
+  async cancel (input: { id: string }, _options?: CallOptions): Promise<CancelResult> { return await cancelTask(this.#ctx, input) }
+  async prune (input: { olderThanMs: number }, _options?: CallOptions): Promise<PruneResult> { return await pruneTasks(this.#ctx, input) }
+  async watch (_input: Record<string, never>, options?: CallOptions<WatchEvent>): Promise<null> { return await watchTasks(this.#ctx, options) }
+  async sync (input: { timeoutMs?: number }, _options?: CallOptions): Promise<SyncResult> { return await syncOnce(this.#ctx, input) }
+  async follow (_input: Record<string, never>, options?: CallOptions<FollowEvent>): Promise<null> { return await followSync(this.#ctx, options) }
+
+  /** Stop following the document (the device itself is closed by its owner). */
+  close (): void {
+    this.#ctx.close()
+  }
+}

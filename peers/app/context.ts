@@ -1,0 +1,139 @@
+// What every use case works with: the device, its one task board, the archive follower, and
+// automatic retention. Finished tasks that another member prunes (a replicated delete) are
+// archived here too, from the last view this device had of them.
+
+import type { Member } from '../../core/index.ts'
+import { TaskBoard } from '../tasks/task-board.ts'
+import type { Task } from '../tasks/task-board.ts'
+import { isFinal } from '../tasks/task-rules.ts'
+import { tasksToRetire } from '../tasks/retention.ts'
+import type { ArchivedTask, DeviceRuntime } from './ports.ts'
+
+/** No device by that name or peer id prefix. */
+export class UnknownDeviceError extends Error {
+  name = 'UnknownDeviceError'
+}
+
+/** A name or prefix that fits several devices. */
+export class AmbiguousDeviceError extends Error {
+  name = 'AmbiguousDeviceError'
+}
+
+/** Automatic retention runs this long after a task finishes (a burst is one pass), and hourly. */
+const RETENTION_DEBOUNCE_MS = 1_000
+const RETENTION_PERIOD_MS = 3_600_000
+
+export interface Retired { archived: number, removed: number, keptForCreator: number }
+
+export class AppContext {
+  readonly device: DeviceRuntime
+  readonly board: TaskBoard
+  readonly #finished = new Map<string, ArchivedTask>()
+  #turn: Promise<unknown> = Promise.resolve()
+  #retention: ReturnType<typeof setTimeout> | undefined
+  #closed = false
+
+  constructor (device: DeviceRuntime) {
+    this.device = device
+    this.board = new TaskBoard({ doc: device.space.doc, deviceId: device.peerId, members: device.space.members, log: line => { device.report(line) } })
+    for (const t of this.board.list()) if (isFinal(t.status)) this.#remember(t)
+    this.board.on('tasks-change', this.#onChange)
+    this.board.on('tasks-change', this.#onFinished)
+    this.#scheduleRetention(0)
+  }
+
+  /** Archive `tasks` and remove from the document those this device created; one call at a time. */
+  retire (tasks: Task[]): Promise<Retired> {
+    const run = this.#turn.then(async () => {
+      const now = this.device.now()
+      // Still live and finished: another turn or member may have removed some meanwhile.
+      const live = tasks.filter(t => { const c = this.board.get(t.id); return c !== undefined && isFinal(c.status) })
+      await this.device.archive.append(live.map(t => ({ ...t, log: this.board.log(t.id), archivedAt: now })))
+      // Only the creator removes a task; the others leave when their creator's device retires them.
+      const mine = live.filter(t => t.createdBy === this.device.peerId)
+      for (const t of mine) this.forgetFinished(t.id)
+      if (mine.length > 0 && !this.device.space.closed) this.board.removeTasks(mine.map(t => t.id))
+      return { archived: live.length, removed: mine.length, keptForCreator: live.length - mine.length }
+    })
+    // The turn only orders calls: each caller gets its own outcome from `run`.
+    this.#turn = run.catch(() => {})
+    return run
+  }
+
+  /** This device archives `id` itself (prune): its delete is not archived a second time. */
+  forgetFinished (id: string): void {
+    this.#finished.delete(id)
+  }
+
+  /** Name of a member for messages: its recorded name, else the end of its peer id. */
+  nameOf (peerId: string): string {
+    return this.device.space.members.get(peerId)?.name ?? peerId.slice(-8)
+  }
+
+  /** A device by exact name (case-insensitive) or peer id prefix (4 characters or more), never this one. */
+  findDevice (query: string): Member {
+    const all = this.device.space.members.list().filter(m => m.peerId !== this.device.peerId)
+    const byId = all.filter(m => query.length >= 4 && m.peerId.startsWith(query))
+    const matches = byId.length > 0 ? byId : all.filter(m => m.name.toLowerCase() === query.toLowerCase())
+    if (matches.length === 0) throw new UnknownDeviceError(`no paired device named or with a peer id starting with "${query}" (see dispatch devices)`)
+    if (matches.length > 1) throw new AmbiguousDeviceError(`"${query}" matches ${matches.length} devices (${matches.map(m => m.peerId.slice(-8)).join(', ')}); give more of the peer id`)
+    return matches[0]
+  }
+
+  close (): void {
+    this.#closed = true
+    if (this.#retention !== undefined) clearTimeout(this.#retention)
+    this.board.off('tasks-change', this.#onChange)
+    this.board.off('tasks-change', this.#onFinished)
+    this.board.destroy()
+  }
+
+  /**
+   * Automatic retention (peers/tasks/retention.ts): on open, shortly after tasks finish, and
+   * hourly, the tasks the policy retires are archived and this device removes those it created.
+   */
+  #scheduleRetention (ms: number): void {
+    if (this.#closed) return
+    if (this.#retention !== undefined) clearTimeout(this.#retention)
+    this.#retention = setTimeout(this.#retain, ms)
+    // Node: a pending pass does not keep a short-lived verb alive.
+    ;(this.#retention as { unref?: () => void }).unref?.()
+  }
+
+  readonly #retain = (): void => {
+    this.#retention = undefined
+    if (this.#closed || this.device.space.closed) return
+    const due = tasksToRetire(this.board.list(), this.device.now()).filter(t => t.createdBy === this.device.peerId)
+    if (due.length > 0) {
+      this.retire(due).catch((err: Error) => {
+        // The tasks stay live and the next pass tries again.
+        this.device.report(`could not retire ${due.length} finished task(s): ${err.message}`)
+      })
+    }
+    this.#scheduleRetention(RETENTION_PERIOD_MS)
+  }
+
+  readonly #onFinished = (ids: string[]): void => {
+    if (ids.some(id => { const t = this.board.get(id); return t !== undefined && isFinal(t.status) })) this.#scheduleRetention(RETENTION_DEBOUNCE_MS)
+  }
+
+  #remember (t: Task): void {
+    this.#finished.set(t.id, { ...t, log: this.board.log(t.id), archivedAt: 0 })
+  }
+
+  readonly #onChange = (ids: string[]): void => {
+    const gone: ArchivedTask[] = []
+    for (const id of ids) {
+      const t = this.board.get(id)
+      if (t !== undefined) { if (isFinal(t.status)) this.#remember(t); continue }
+      const last = this.#finished.get(id)
+      if (last !== undefined) { this.#finished.delete(id); gone.push({ ...last, archivedAt: this.device.now() }) }
+    }
+    if (gone.length === 0) return
+    // Nobody waits on this write: a failure is reported, and the tasks stay readable nowhere but in
+    // the other devices' archives; nothing else of this device depends on it.
+    this.device.archive.append(gone).catch((err: Error) => {
+      this.device.report(`could not archive ${gone.length} task(s) another device pruned: ${err.message}`)
+    })
+  }
+}

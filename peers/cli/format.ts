@@ -1,0 +1,46 @@
+// How the verbs write tasks, durations and devices for a person (the --json output is the API's
+// own values). Shared by the verbs, so each says a thing the same way.
+
+import type { TaskDetail } from '../app/api.ts'
+
+export function formatDuration (ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-'
+  if (ms < 1000) return `${ms} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`
+}
+
+/** `30d`, `12h`, `15m`, `10s`, `500ms`, `0s` (a bare number is seconds) in milliseconds; NaN otherwise. */
+export function parseDuration (text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(text.trim())
+  if (m === null) return NaN
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[(m[2] ?? 's') as 'ms']
+  return Number(m[1]) * unit
+}
+
+/** The first line of `text`, cut to `max` characters with an ellipsis. */
+export function firstLine (text: unknown, max: number): string {
+  const line = String(text ?? '').split('\n')[0]
+  return line.length > max ? line.slice(0, max - 1) + '…' : line
+}
+
+/** Human lines for one task. */
+export function describeTask (t: TaskDetail): string[] {
+  const lines = [
+    `${t.id}  ${t.status}${t.archived ? ' (archived)' : ''}`,
+    `  task:     ${t.text}`,
+    `  for:      ${t.targetName ?? t.target}${t.scope !== undefined ? ` in ${t.scope}` : ''}`,
+    `  created:  ${new Date(t.createdAt).toISOString()}${t.attempt > 0 ? `   attempt ${t.attempt}` : ''}`
+  ]
+  if (t.finishedAt !== undefined) lines.push(`  finished: ${new Date(t.finishedAt).toISOString()}   took ${formatDuration(t.durationMs)}`)
+  if (t.cancelRequested && t.status !== 'cancelled') lines.push('  cancel requested')
+  if (t.result !== undefined) lines.push('  result:', ...t.result.split('\n').map(l => `    ${l}`))
+  if (t.error !== undefined) lines.push(`  error:    ${t.error}`)
+  for (const o of t.outputs) lines.push(`  output:   ${o.path} (${o.size} bytes, sha256 ${o.sha256.slice(0, 12)}…)`)
+  if (t.log.length > 0) {
+    lines.push('  log:')
+    for (const e of t.log) lines.push(`    ${new Date(e.at).toISOString().slice(11, 19)} ${e.kind.padEnd(6)} ${e.text.split('\n')[0]}`)
+  }
+  return lines
+}
