@@ -57,6 +57,9 @@ export async function followSync (ctx: AppContext, options: CallOptions<FollowEv
   space.on('synced', onSynced)
   space.on('peer-disconnected', onDisconnected)
   space.on('refused', onRefused)
+  // A member the node dialled on its own may have synced before this call subscribed: say so
+  // now, so a follower always learns the current state before the changes.
+  for (const peer of space.connectedPeers()) if (space.session(peer)?.synced === true) onSynced(peer)
   try {
     const peers = node.knownPeers()
     if (peers.length === 0) throw new NoKnownPeersError(NO_PEERS)
