@@ -24,6 +24,14 @@ function findTests (dir: string, out: string[] = []): string[] {
   return out
 }
 
+/** SIGKILL every process in the group led by `pid`; a group that is already gone is fine. */
+function killGroup (pid: number | undefined): void {
+  if (pid === undefined) return
+  try { process.kill(-pid, 'SIGKILL') } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+  }
+}
+
 interface FileResult { file: string, passed: number, failed: number, skipped: number, ms: number }
 
 function runFile (file: string): Promise<FileResult> {
@@ -32,17 +40,35 @@ function runFile (file: string): Promise<FileResult> {
     const child = spawn(process.execPath, [file], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a file that hangs is killed with every process it started
+      // (desktops, browsers); leftovers would slow every later file and keep the run alive.
+      detached: true
     })
     let out = ''
-    child.stdout.on('data', d => { out += d })
+    let lingering: ReturnType<typeof setTimeout> | undefined
+    child.stdout.on('data', d => {
+      out += d
+      // uvu printed its totals: every test has run. A file still alive 15 s later is held up by
+      // something a test left behind (a child process, a socket); its result is already known.
+      if (lingering === undefined && /Duration:\s/.test(out)) {
+        lingering = setTimeout(() => {
+          out += `\n[test runner] ${file} still running 15 s after its tests ended, killed\n`
+          killGroup(child.pid)
+        }, 15_000)
+      }
+    })
     child.stderr.on('data', d => { out += d })
     const timer = setTimeout(() => {
       out += `\n[test runner] ${file} timed out after ${fileTimeoutMs} ms, killed\n`
-      child.kill('SIGKILL')
+      killGroup(child.pid)
     }, fileTimeoutMs)
+    // Whatever the file left running once it ended (a test that failed before its teardown) is
+    // killed, also because such a process holds the output pipes open and 'close' would wait for it.
+    child.on('exit', () => killGroup(child.pid))
     child.on('close', code => {
       clearTimeout(timer)
+      clearTimeout(lingering)
       const text = out.replace(/\x1b\[[0-9;]*m/g, '')
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0)
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0)
