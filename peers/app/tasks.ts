@@ -149,6 +149,7 @@ function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean):
     createdAt: t.createdAt,
     createdBy: t.createdBy,
     ...(t.scope !== undefined ? { scope: t.scope } : {}),
+    ...(t.scheduleId !== undefined ? { scheduleId: t.scheduleId } : {}),
     cancelRequested: t.cancelRequested,
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,
@@ -198,7 +199,7 @@ function waitUntil (ctx: AppContext, test: () => boolean, timeoutMs: number, sig
 }
 
 /** Connected to `peerId`, dialling its known addresses for at most `timeoutMs` if not. */
-async function reach (ctx: AppContext, peerId: string, timeoutMs: number): Promise<boolean> {
+export async function reach (ctx: AppContext, peerId: string, timeoutMs: number): Promise<boolean> {
   const { node, space } = ctx.device
   if (space.connectedPeers().includes(peerId) || node.connectedPeers().includes(peerId)) return true
   try {

@@ -44,3 +44,11 @@ export function describeTask (t: TaskDetail): string[] {
   }
   return lines
 }
+
+/** A time for lists: local `YYYY-MM-DD HH:MM:SS`, `-` for none. */
+export function formatTime (ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-'
+  const d = new Date(ms)
+  const p = (n: number): string => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+}
