@@ -150,7 +150,9 @@ test('kill -9 during an occurrence, restart: that occurrence completes once', as
   assert.is(after.history.filter((h: any) => h.kind === 'done').length, 1)
   const t = (await tasksOf(desk)).find(x => x.id === started.taskId)
   assert.is(t.status, 'done')
-  assert.is(t.attempt, 2, 'interrupted by the kill, retried once')
+  // 2 when the claim reached the disk before the kill (interrupted, retried once), 1 when it had not
+  // (the task was still queued on disk): the task rules' exactly-once, either way one task, done once.
+  assert.ok(t.attempt === 1 || t.attempt === 2, `attempt ${t.attempt}`)
   assert.is(t.result.trim(), 'once')
   assert.is(after.nextRunAt, null, 'an --at schedule runs once')
   await stop(d.proc)
