@@ -174,6 +174,8 @@ export interface PruneResult { archived: number, removed: number, keptForCreator
 export type WatchEvent =
   | { event: 'status', id: string, text: string, status: TaskStatus, attempt: number, targetName: string | null }
   | { event: 'finished', task: TaskDetail }
+  /** A schedule's slot that did not run (skipped, could not start): no task says so, this does. */
+  | { event: 'schedule', scheduleId: string, text: string, entry: HistoryEntry }
 
 export interface PairInput { ttlMs?: number }
 export type PairEvent = { event: 'invite', invite: string, expiresAt: string, webUrls: string[] }

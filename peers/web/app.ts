@@ -28,7 +28,12 @@ async function main (): Promise<void> {
   phone = await Phone.open({ transport: (params.get('transport') ?? 'any') as TransportChoice, dbPrefix: params.get('db') ?? undefined })
   phone.on('change', render)
   // Completions, as `dispatch watch` gets them; runs for the life of the page.
-  phone.app.watch({}, { onEvent: event => { if (event.event === 'finished') noticeFinished(event.task) } })
+  phone.app.watch({}, {
+    onEvent: event => {
+      if (event.event === 'finished') noticeFinished(event.task)
+      else if (event.event === 'schedule') noticeFinished({ id: `${event.scheduleId}/${event.entry.slot}/${event.entry.kind}`, status: `schedule ${event.entry.kind}`, text: event.text, result: event.entry.text })
+    }
+  })
     .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })
   document.body.dataset.peer = phone.peerId
   const invite = decodeURIComponent(location.hash.slice(1))
