@@ -189,7 +189,7 @@ test('schedules: add from the phone, the desktop runs and skips (the phone\'s wa
   assert.is(paused.paused, true)
   assert.is(paused.nextRunAt, null)
   await eventually(() => desk.scheduleBoard.get(id)?.paused === true, 'the pause on the desktop')
-  await rejectsNamed(desk.pauseSchedule({ id }), 'WrongWriterError')
+  await rejectsNamed(desk.pauseSchedule({ id }), 'WrongScheduleWriterError')
   assert.equal(await phone.deleteSchedule({ id }), { id, deleted: true })
   await eventually(() => desk.scheduleBoard.get(id) === undefined, 'the delete on the desktop')
   await rejectsNamed(phone.resumeSchedule({ id }), 'ScheduleNotFoundError')

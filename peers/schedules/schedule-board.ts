@@ -4,7 +4,7 @@
 // slot it handled, the occurrence task of that slot, and the history.
 //
 // Local writes are checked for the writer (creator fields by the creator, run fields by the
-// target) and throw WrongWriterError otherwise. Remote values are read through parsers: an
+// target) and throw WrongScheduleWriterError otherwise. Remote values are read through parsers: an
 // entry that is not a well-formed schedule is left out of every list and reported once, and a
 // malformed history entry is skipped. Unlike the task board there is no accepted view: nothing
 // here moves a task forward, and the one field whose going back would matter (`lastSlot`,
@@ -13,7 +13,7 @@
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { newTaskId } from '../tasks/task-id.ts'
-import { WrongWriterError, InvalidTaskFieldError } from '../tasks/errors.ts'
+import { InvalidTaskFieldError } from '../tasks/errors.ts'
 import { MAX_ID_CHARS, MAX_SCOPE_CHARS, MAX_TEXT_CHARS } from '../tasks/task-rules.ts'
 import { readSpec } from './spec.ts'
 import type { ScheduleSpec } from './spec.ts'
@@ -66,6 +66,11 @@ export interface AddScheduleInput {
 export type ScheduleBoardEvents = {
   /** Schedules added, changed or removed, after a transaction. */
   'schedules-change': (ids: string[], local: boolean) => void
+}
+
+/** A change this device may not make: only the creator changes a schedule, only its target records runs. */
+export class WrongScheduleWriterError extends Error {
+  name = 'WrongScheduleWriterError'
 }
 
 export class ScheduleNotFoundError extends Error {
@@ -208,14 +213,14 @@ export class ScheduleBoard extends ObservableV2<ScheduleBoardEvents> {
   #creatorSchedule (id: string, field: string): Schedule {
     const s = this.get(id)
     if (s === undefined) throw new ScheduleNotFoundError(id)
-    if (s.createdBy !== this.deviceId) throw new WrongWriterError(id, field, `only its creator ${s.createdBy} changes a schedule`)
+    if (s.createdBy !== this.deviceId) throw new WrongScheduleWriterError(`schedule ${id}: only the device that added it (${s.createdBy.slice(-8)}) may ${field === '(schedule)' ? 'delete' : 'pause or resume'} it`)
     return s
   }
 
   #targetRaw (id: string): Y.Map<unknown> {
     const s = this.get(id)
     if (s === undefined) throw new ScheduleNotFoundError(id)
-    if (s.target !== this.deviceId) throw new WrongWriterError(id, 'history', `only its target desktop ${s.target} runs it`)
+    if (s.target !== this.deviceId) throw new WrongScheduleWriterError(`schedule ${id}: only its target desktop (${s.target.slice(-8)}) records its runs`)
     return this.map.get(id) as Y.Map<unknown>
   }
 
