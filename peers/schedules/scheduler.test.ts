@@ -10,7 +10,7 @@ import { isTaskId, taskIdTime } from '../tasks/task-id.ts'
 import { ScheduleBoard } from './schedule-board.ts'
 import type { HistoryEntry, Schedule } from './schedule-board.ts'
 import { Scheduler, nextRunOf } from './scheduler.ts'
-import { InvalidScheduleError, dueSlots, nextSlot, parseScheduleInput } from './spec.ts'
+import { InvalidScheduleError, MAX_COUNTED_SLOTS, dueSlots, nextSlot, parseScheduleInput } from './spec.ts'
 import { occurrenceId } from './occurrence-id.ts'
 
 const PHONE = 'phone-1'
@@ -241,6 +241,15 @@ test('cron in a time zone, and the spec parser', () => {
   for (const bad of [{}, { every: '0s' }, { every: 'soon' }, { at: 'tomorrow' }, { at: '2020-01-01T00:00:00Z' }, { cron: 'every day' }, { cron: '* * * * *', tz: 'Mars/Olympus' }, { every: '1h', cron: '* * * * *' }, { every: '1h', tz: 'UTC' }]) {
     assert.throws(() => parseScheduleInput(bad, T0), (e: Error) => e instanceof InvalidScheduleError, JSON.stringify(bad))
   }
+})
+
+test('a desktop off for long counts at most MAX_COUNTED_SLOTS and still runs the latest slot', () => {
+  const everySecond = parseScheduleInput({ cron: '* * * * * *' }, T0)
+  const off = dueSlots(everySecond, T0, T0 + 2 * 86_400_000 + 500)
+  assert.is(off.count, MAX_COUNTED_SLOTS)
+  assert.is(off.last, T0 + 2 * 86_400_000)
+  const every = dueSlots(parseScheduleInput({ every: '1s' }, T0), T0, T0 + 365 * 86_400_000)
+  assert.equal(every, { count: MAX_COUNTED_SLOTS, last: T0 + 365 * 86_400_000 })
 })
 
 test('malformed schedules from a peer are left out and reported once', () => {

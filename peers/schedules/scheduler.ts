@@ -20,7 +20,7 @@ import { ObservableV2 } from 'lib0/observable'
 import type { TaskBoard } from '../tasks/task-board.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import { taskIdTime } from '../tasks/task-id.ts'
-import { dueSlots, nextSlot } from './spec.ts'
+import { MAX_COUNTED_SLOTS, dueSlots, nextSlot } from './spec.ts'
 import { occurrenceId } from './occurrence-id.ts'
 import type { HistoryEntry, Schedule, ScheduleBoard } from './schedule-board.ts'
 
@@ -133,7 +133,8 @@ export class Scheduler extends ObservableV2<SchedulerEvents> {
       return
     }
     const id = occurrenceId(s.id, slot)
-    const text = missed > 0 ? `missed ${missed} slot${missed === 1 ? '' : 's'} while the desktop was off; ran once` : 'started'
+    const more = due.count >= MAX_COUNTED_SLOTS ? ' or more' : ''
+    const text = missed > 0 ? `missed ${missed}${more} slot${missed === 1 ? '' : 's'} while the desktop was off; ran once` : 'started'
     if (board.get(id) !== undefined) {
       // Created before a restart that came before it was recorded: the same occurrence, not a new one.
       this.#record(s, slot, id, { kind: 'started', taskId: id, text, ...(missed > 0 ? { missed } : {}) })
