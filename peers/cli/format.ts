@@ -33,6 +33,7 @@ export function describeTask (t: TaskDetail): string[] {
     `  for:      ${t.targetName ?? t.target}${t.scope !== undefined ? ` in ${t.scope}` : ''}`,
     `  created:  ${new Date(t.createdAt).toISOString()}${t.attempt > 0 ? `   attempt ${t.attempt}` : ''}`
   ]
+  if (t.scheduleId !== undefined) lines.push(`  schedule: ${t.scheduleId} (a scheduled run; dispatch schedules)`)
   if (t.finishedAt !== undefined) lines.push(`  finished: ${new Date(t.finishedAt).toISOString()}   took ${formatDuration(t.durationMs)}`)
   if (t.cancelRequested && t.status !== 'cancelled') lines.push('  cancel requested')
   if (t.result !== undefined) lines.push('  result:', ...t.result.split('\n').map(l => `    ${l}`))
