@@ -16,7 +16,7 @@ const w = await scheduleWorld('dsched-')
 test.after.each(async () => { await stopAll(w) })
 test.after(async () => { await removeWorld(w) })
 
-test('a schedule every 2 s runs 3 times with no phone process running; the phone then reads 3 tasks with results; pause, resume, delete take effect after sync', async () => {
+test('a schedule every 2 s runs 3 times with no phone process running; the phone then reads 3 tasks with results; pause, resume, delete take effect on the desktop after sync', async () => {
   const d = await startDesk(w)
   const s = await schedule(w, '$ echo tick', ['--every', '2s'])
   assert.is(s.when, 'every 2s')
@@ -36,36 +36,42 @@ test('a schedule every 2 s runs 3 times with no phone process running; the phone
   assert.ok(seen.history.filter((h: any) => h.kind === 'done').length >= 3)
   assert.ok(seen.last !== null)
 
-  // Pause: once the phone's change is on the desktop, no slot after that starts.
+  // Pause: once the phone's change is on the desktop (read there, over its control socket), no slot after that starts.
   await ok(w.phone, ['schedules', 'pause', s.id.slice(0, 20)])
-  await syncPhone(w)
+  await onDesktop(s.id, v => v?.paused === true, 'the pause')
   const pausedAt = Date.now()
-  await sleep(6_500)
+  await sleep(4_500)
   assert.equal(scheduleLines(d, s.id, 'started').filter(l => l.slot > pausedAt), [], 'no run after the pause reached the desktop')
-  assert.is((await scheduleOf(w.phone, s.id)).nextRunAt, null)
 
   // Resume: runs again, from slots after the resume (the paused ones are not caught up).
   const before = scheduleLines(d, s.id, 'started').length
   const resumedAt = Date.now()
   await ok(w.phone, ['schedules', 'resume', s.id])
-  await syncPhone(w)
   await waitCount(d, s.id, 'started', before + 1)
   const resumed = scheduleLines(d, s.id, 'started').slice(before)
   assert.ok(resumed.every(l => l.slot > resumedAt && l.missed === undefined), JSON.stringify(resumed))
 
-  // Delete: gone from the list, and nothing starts after it reached the desktop.
+  // Delete: gone on the desktop, and nothing starts after it reached it.
   await ok(w.phone, ['schedules', 'delete', s.id])
-  await syncPhone(w)
+  await onDesktop(s.id, v => v === undefined, 'the delete')
   const deletedAt = Date.now()
   await sleep(4_500)
   assert.equal(scheduleLines(d, s.id, 'started').filter(l => l.slot > deletedAt), [])
-  assert.is(await scheduleOf(w.phone, s.id), undefined)
-  assert.is(await scheduleOf(w.desk, s.id), undefined)
   await stop(w, d)
 })
 
+/** The desktop's view of one schedule (over its control socket), once `ready` holds: the change has reached it. */
+async function onDesktop (id: string, ready: (view: any) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (!ready(await scheduleOf(w.desk, id))) {
+    if (Date.now() > deadline) throw new Error(`${what} never reached the desktop`)
+    await sleep(200)
+  }
+}
+
 test('bad schedules are refused with one line', async () => {
-  for (const args of [['--every', 'soon'], ['--cron', 'every day'], ['--at', '2020-01-01T00:00:00Z'], ['--cron', '* * * * *', '--tz', 'Mars/Olympus'], ['--every', '1h', '--wait']]) {
+  // The parser's cases are in peers/schedules/scheduler.test.ts; here, that the CLI says them in one line.
+  for (const args of [['--every', 'soon'], ['--cron', '* * * * *', '--tz', 'Mars/Olympus'], ['--every', '1h', '--wait']]) {
     const r = await dispatch(w.phone, ['add', '$ true', ...args])
     assert.ok(r.code !== 0 && r.code !== null, `${args.join(' ')} exits non-zero`)
     assert.is(r.stderr.trim().split('\n').length <= 2, true, r.stderr)
