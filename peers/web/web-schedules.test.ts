@@ -91,6 +91,7 @@ if (skipped !== null) {
       // The desktop runs it; the runs come back to the page as tasks.
       await page.waitForFunction(() => [...document.querySelectorAll('.task[data-status="done"] .result')].filter(e => e.textContent?.includes('sched-web')).length >= 2, null, { timeout: 45_000 })
       await card.locator('.last', { hasText: /: (done|running|claimed|queued)/ }).waitFor({ timeout: 20_000 })
+      if (process.env.WEB_SCREENSHOT !== undefined) await page.screenshot({ path: process.env.WEB_SCREENSHOT })
 
       await card.locator('button.pause').click()
       await page.locator('.schedule[data-paused="1"]', { hasText: 'sched-web' }).waitFor({ timeout: 20_000 })
