@@ -84,7 +84,7 @@ test('peers/cli and the web page reach the application only through peers/app/ap
   const wrong: string[] = []
   for (const file of frontEnds) {
     for (const dep of peerGraph.get(file) ?? []) {
-      if ((inside('app')(dep) && dep !== join(peers, 'app', 'api.ts')) || inside('tasks')(dep)) wrong.push(`${rel(file)} -> ${rel(dep)}`)
+      if ((inside('app')(dep) && dep !== join(peers, 'app', 'api.ts')) || inside('tasks')(dep) || inside('schedules')(dep)) wrong.push(`${rel(file)} -> ${rel(dep)}`)
     }
   }
   assert.equal(wrong, [])
@@ -93,9 +93,11 @@ test('peers/cli and the web page reach the application only through peers/app/ap
 
 test('the application (peers/app) knows none of its front ends or runtimes', () => {
   const wrong: string[] = []
-  for (const file of peerFiles.filter(inside('app'))) {
+  // The models under it (tasks, schedules) know nothing of the application either.
+  const model = (f: string): boolean => inside('tasks')(f) || inside('schedules')(f)
+  for (const file of peerFiles.filter(f => inside('app')(f) || model(f))) {
     for (const dep of peerGraph.get(file) ?? []) {
-      if (!inside('app')(dep) && !inside('tasks')(dep) && !dep.startsWith(core + '/')) wrong.push(`${rel(file)} -> ${rel(dep)}`)
+      if (model(file) ? !model(dep) && !dep.startsWith(core + '/') : !inside('app')(dep) && !model(dep) && !dep.startsWith(core + '/')) wrong.push(`${rel(file)} -> ${rel(dep)}`)
     }
   }
   assert.equal(wrong, [])

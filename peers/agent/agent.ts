@@ -42,6 +42,8 @@ export interface AgentOptions {
   heartbeatMs?: number
   /** How many times an interrupted task is queued again before it fails. */
   retryInterrupted?: number
+  /** Tasks not to claim yet (a schedule's occurrence not yet on disk); `poke()` when that changes. */
+  held?: (taskId: string) => boolean
   /** An existing board over `doc` (otherwise the agent makes one). */
   board?: TaskBoard
   env?: NodeJS.ProcessEnv
@@ -114,6 +116,11 @@ export class Agent extends ObservableV2<AgentEvents> {
     this.destroy()
   }
 
+  /** Look at the board again (a held task was released). */
+  poke (): void {
+    this.#schedule()
+  }
+
   /** Ids of the tasks running in this process. */
   running (): string[] {
     return [...this.#runs.keys()]
@@ -142,6 +149,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     for (const t of this.board.list()) {
       if (this.#runs.size >= this.concurrency) break
       if (t.target !== this.deviceId || t.status !== 'queued' || t.cancelRequested || this.#runs.has(t.id)) continue
+      if (this.#opts.held?.(t.id) === true) continue
       try {
         this.#launch(t)
       } catch (err) {

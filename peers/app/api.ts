@@ -11,6 +11,11 @@ import type { Member, PairingPrompt } from '../../core/index.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import type { LogEntry, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
 import { TASK_STATUSES } from '../tasks/task-rules.ts'
+import type { ScheduleSpec } from '../schedules/spec.ts'
+import type { HistoryEntry } from '../schedules/schedule-board.ts'
+
+export type { ScheduleSpec } from '../schedules/spec.ts'
+export type { HistoryEntry } from '../schedules/schedule-board.ts'
 
 /** Is a status final (done, failed, cancelled)? For front ends deciding what a task still allows. */
 export { isFinal, TASK_STATUSES } from '../tasks/task-rules.ts'
@@ -44,6 +49,8 @@ export interface TaskSummary {
   createdAt: number
   createdBy: string
   scope?: string
+  /** The schedule this task is an occurrence of. */
+  scheduleId?: string
   cancelRequested: boolean
   startedAt: number | null
   finishedAt: number | null
@@ -105,6 +112,51 @@ export interface AddResult {
   task?: TaskDetail
 }
 
+export interface AddScheduleInput {
+  text: string
+  /** A desktop by name or peer id prefix; the default desktop when omitted. */
+  to?: string
+  scope?: string
+  /** Once: an ISO time or HH:MM (the next one, this device's local time). */
+  at?: string
+  /** Recurring: a duration (10s, 5m, 1h, 2d). */
+  every?: string
+  /** Recurring: a cron expression (croner: five fields, or six with seconds first). */
+  cron?: string
+  /** The IANA time zone of `cron` (default: the desktop's). */
+  tz?: string
+  /** How long to try to reach the target so the schedule leaves at once (default DELIVERY_WAIT_MS). */
+  deliverMs?: number
+}
+
+/** A schedule as lists show it. */
+export interface ScheduleView {
+  id: string
+  text: string
+  target: string
+  targetName: string | null
+  scope?: string
+  spec: ScheduleSpec
+  /** The spec in words: `every 5m`, `cron "0 9 * * 1-5" (Europe/Paris)`, `at 2026-…`. */
+  when: string
+  paused: boolean
+  createdAt: number
+  createdBy: string
+  /** The next slot (in the past when overdue: it runs once the desktop is on); null when paused or done. */
+  nextRunAt: number | null
+  /** The last thing that happened to it: a run (and its task's status now), a skip, an error. */
+  last: { slot: number, kind: HistoryEntry['kind'], status: string, taskId?: string, text: string } | null
+  /** Ids of its occurrence tasks still in the shared document, oldest first. */
+  taskIds: string[]
+  history: HistoryEntry[]
+}
+
+export interface AddScheduleResult {
+  schedule: ScheduleView
+  /** The target desktop was reached, so the schedule left this device now (else at the next sync). */
+  reached: boolean
+}
+
 export interface TasksInput {
   /** Finished ones too (newest first). */
   all?: boolean
@@ -122,6 +174,8 @@ export interface PruneResult { archived: number, removed: number, keptForCreator
 export type WatchEvent =
   | { event: 'status', id: string, text: string, status: TaskStatus, attempt: number, targetName: string | null }
   | { event: 'finished', task: TaskDetail }
+  /** A schedule's slot that did not run (skipped, could not start): no task says so, this does. */
+  | { event: 'schedule', scheduleId: string, text: string, entry: HistoryEntry }
 
 export interface PairInput { ttlMs?: number }
 export type PairEvent = { event: 'invite', invite: string, expiresAt: string, webUrls: string[] }
@@ -165,6 +219,16 @@ export interface DispatchApi {
   join: UseCase<{ invite: string }, JoinResult>
   /** Queue a task for a desktop: on disk before 'queued', `delivered` once the desktop acknowledged it. */
   add: UseCase<AddInput, AddResult, AddEvent>
+  /** Schedule a task for a desktop (once later, every DURATION, or by cron): on disk before it resolves. */
+  addSchedule: UseCase<AddScheduleInput, AddScheduleResult>
+  /** Every schedule: next run, last run and its status, history. */
+  schedules: UseCase<Record<string, never>, ScheduleView[]>
+  /** Stop starting occurrences (the one running finishes) until resumed. */
+  pauseSchedule: UseCase<{ id: string }, ScheduleView>
+  /** Start occurrences again from now on (slots while paused are not caught up). */
+  resumeSchedule: UseCase<{ id: string }, ScheduleView>
+  /** Delete a schedule; its past occurrences stay tasks. */
+  deleteSchedule: UseCase<{ id: string }, { id: string, deleted: true }>
   /** The task list: active ones, all, one status, or the archive. */
   tasks: UseCase<TasksInput, TaskSummary[]>
   /** One task by id or unambiguous id prefix, live or archived. */
@@ -235,6 +299,24 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
     const o = object(raw)
     return defined({ text: string(o, 'text'), to: optional(o, 'to', (x, k) => string(x, k, 200)), scope: optional(o, 'scope', (x, k) => string(x, k, 4096)), wait: optional(o, 'wait', boolean), deliverMs: optional(o, 'deliverMs', count) })
   },
+  addSchedule: raw => {
+    const o = object(raw)
+    const short = (x: Record<string, unknown>, k: string): string => string(x, k, 200)
+    return defined({
+      text: string(o, 'text'),
+      to: optional(o, 'to', short),
+      scope: optional(o, 'scope', (x, k) => string(x, k, 4096)),
+      at: optional(o, 'at', short),
+      every: optional(o, 'every', short),
+      cron: optional(o, 'cron', short),
+      tz: optional(o, 'tz', short),
+      deliverMs: optional(o, 'deliverMs', count)
+    })
+  },
+  schedules: none,
+  pauseSchedule: raw => ({ id: string(object(raw), 'id', 200) }),
+  resumeSchedule: raw => ({ id: string(object(raw), 'id', 200) }),
+  deleteSchedule: raw => ({ id: string(object(raw), 'id', 200) }),
   tasks: raw => {
     const o = object(raw)
     return defined({ all: optional(o, 'all', boolean), status: optional(o, 'status', status), archived: optional(o, 'archived', boolean), detail: optional(o, 'detail', boolean) })

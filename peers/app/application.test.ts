@@ -12,6 +12,7 @@ import { API_INPUTS, API_METHODS } from './api.ts'
 import type { WatchEvent } from './api.ts'
 import type { ArchivedTask, DeviceRuntime, Settings } from './ports.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
+import { Scheduler } from '../schedules/scheduler.ts'
 
 const nodes: SyncNode[] = []
 const reports: string[] = []
@@ -51,7 +52,7 @@ async function rejectsNamed (p: Promise<unknown>, name: string, message?: RegExp
 }
 
 test('the API: one input parser per use case, each use case implemented; bad inputs refused before anything runs', () => {
-  const implemented = Object.getOwnPropertyNames(Application.prototype).filter(n => n !== 'constructor' && n !== 'close' && n !== 'board')
+  const implemented = Object.getOwnPropertyNames(Application.prototype).filter(n => n !== 'constructor' && n !== 'close' && n !== 'board' && n !== 'scheduleBoard')
   assert.equal([...API_METHODS].sort(), implemented.sort())
   assert.equal(API_INPUTS.add({ text: 'x', to: 'desk' }), { text: 'x', to: 'desk' })
   assert.throws(() => API_INPUTS.add({ to: 'desk' }), (err: Error) => err.name === 'BadInputError' && /text/.test(err.message))
@@ -137,6 +138,64 @@ test('pair, add (delivered only when acknowledged), list, show, watch, cancel, p
   assert.equal(phone.device.node.knownPeers(), [])
   await rejectsNamed(phone.add({ text: 'x', to: 'desk' }), 'UnknownTargetError', /revoked/)
   assert.equal(reports, [], 'nothing went wrong unseen')
+})
+
+/** Until `ready()` holds: waiting for replication between two real nodes, not a speed assertion. */
+async function eventually (ready: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (!ready()) {
+    if (Date.now() > deadline) assert.unreachable(`never happened: ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+test('schedules: add from the phone, the desktop runs and skips (the phone\'s watch hears of the skip), pause, delete', async () => {
+  const desk = await device('desk2', 'desktop')
+  const phone = await device('pocket2', 'phone')
+  let invite!: (text: string) => void
+  const inviteText = new Promise<string>(resolve => { invite = resolve })
+  const paired = desk.pair({ ttlMs: 60_000 }, { onEvent: e => invite(e.invite) })
+  await phone.join({ invite: await inviteText })
+  await paired
+
+  assert.equal(API_INPUTS.addSchedule({ text: 'x', every: '1m', tz: undefined }), { text: 'x', every: '1m' })
+  assert.throws(() => API_INPUTS.addSchedule({ text: 'x', every: 60 }), (err: Error) => err.name === 'BadInputError')
+  await rejectsNamed(phone.addSchedule({ text: 'x', every: 'soon' }), 'InvalidScheduleError')
+  await rejectsNamed(phone.addSchedule({ text: 'x', every: '1m', cron: '* * * * *' }), 'InvalidScheduleError', /only one/)
+
+  const added = await phone.addSchedule({ text: '$ sleep 1000', every: '1m' })
+  assert.is(added.reached, true)
+  assert.is(added.schedule.when, 'every 1m')
+  assert.is(added.schedule.nextRunAt, added.schedule.spec.kind === 'every' ? added.schedule.spec.anchor + 60_000 : -1)
+  const id = added.schedule.id
+  await eventually(() => desk.scheduleBoard.get(id) !== undefined, 'the schedule on the desktop')
+
+  // The desktop's scheduler on its own clock; nothing plays the agent, so the first run stays queued.
+  let now = added.schedule.createdAt + 60_000
+  const scheduler = new Scheduler({ schedules: desk.scheduleBoard, board: desk.board, deviceId: desk.device.peerId, flush: async () => { await desk.device.space.flush() }, now: () => now, timers: false })
+  const seen: WatchEvent[] = []
+  const stopWatch = new AbortController()
+  const watching = phone.watch({}, { signal: stopWatch.signal, onEvent: e => seen.push(e) })
+  await scheduler.start()
+  now += 60_000
+  await scheduler.tick()
+  await eventually(() => seen.some(e => e.event === 'schedule' && e.scheduleId === id && e.entry.kind === 'skipped'), 'the skip reported to the phone')
+  const [view] = await phone.schedules({})
+  assert.is(view.last?.kind, 'skipped')
+  assert.is(view.taskIds.length, 1)
+  assert.is((await phone.tasks({})).find(t => t.id === view.taskIds[0])?.scheduleId, id)
+
+  const paused = await phone.pauseSchedule({ id: id.slice(0, 20) })
+  assert.is(paused.paused, true)
+  assert.is(paused.nextRunAt, null)
+  await eventually(() => desk.scheduleBoard.get(id)?.paused === true, 'the pause on the desktop')
+  await rejectsNamed(desk.pauseSchedule({ id }), 'WrongScheduleWriterError')
+  assert.equal(await phone.deleteSchedule({ id }), { id, deleted: true })
+  await eventually(() => desk.scheduleBoard.get(id) === undefined, 'the delete on the desktop')
+  await rejectsNamed(phone.resumeSchedule({ id }), 'ScheduleNotFoundError')
+  stopWatch.abort()
+  await watching
+  await scheduler.stop()
 })
 
 test.run()

@@ -4,6 +4,7 @@
 // one the desktop agent works on.
 
 import type {
+  AddScheduleInput, AddScheduleResult, ScheduleView,
   AddEvent, AddInput, AddResult, CallOptions, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
   PairEvent, PairInput, PruneResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
@@ -13,6 +14,8 @@ import type { TaskBoard } from '../tasks/task-board.ts'
 import { deviceStatus, listDevices, revokeDevice, setDefaultDesktop } from './devices.ts'
 import { joinDesktop, pairDevice } from './pairing.ts'
 import { followSync, syncOnce } from './sync.ts'
+import { addSchedule, deleteSchedule, listSchedules, setSchedulePaused } from './schedules.ts'
+import type { ScheduleBoard } from '../schedules/schedule-board.ts'
 import { addTask, cancelTask, listTasks, pruneTasks, showTask, watchTasks } from './tasks.ts'
 
 export class Application implements DispatchApi {
@@ -29,6 +32,11 @@ export class Application implements DispatchApi {
     return this.#ctx.board
   }
 
+  /** The device's schedule board (the desktop's scheduler runs the schedules addressed to it). */
+  get scheduleBoard (): ScheduleBoard {
+    return this.#ctx.schedules
+  }
+
   async status (_input?: Record<string, never>, _options?: CallOptions): Promise<StatusResult> { return await deviceStatus(this.#ctx) }
   async devices (input: { includeSelf?: boolean }, _options?: CallOptions): Promise<DeviceView[]> { return await listDevices(this.#ctx, input) }
   async setDefault (input: { device: string }, _options?: CallOptions): Promise<DeviceRef> { return await setDefaultDesktop(this.#ctx, input) }
@@ -36,6 +44,11 @@ export class Application implements DispatchApi {
   async pair (input: PairInput, options?: CallOptions<PairEvent>): Promise<DeviceRef> { return await pairDevice(this.#ctx, input, options) }
   async join (input: { invite: string }, options?: CallOptions): Promise<JoinResult> { return await joinDesktop(this.#ctx, input, options) }
   async add (input: AddInput, options?: CallOptions<AddEvent>): Promise<AddResult> { return await addTask(this.#ctx, input, options) }
+  async addSchedule (input: AddScheduleInput, _options?: CallOptions): Promise<AddScheduleResult> { return await addSchedule(this.#ctx, input) }
+  async schedules (_input?: Record<string, never>, _options?: CallOptions): Promise<ScheduleView[]> { return await listSchedules(this.#ctx) }
+  async pauseSchedule (input: { id: string }, _options?: CallOptions): Promise<ScheduleView> { return await setSchedulePaused(this.#ctx, input, true) }
+  async resumeSchedule (input: { id: string }, _options?: CallOptions): Promise<ScheduleView> { return await setSchedulePaused(this.#ctx, input, false) }
+  async deleteSchedule (input: { id: string }, _options?: CallOptions): Promise<{ id: string, deleted: true }> { return await deleteSchedule(this.#ctx, input) }
   async tasks (input: TasksInput, _options?: CallOptions): Promise<TaskSummary[]> { return await listTasks(this.#ctx, input) }
   async show (input: { id: string }, _options?: CallOptions): Promise<TaskDetail> { return await showTask(this.#ctx, input) }
   async cancel (input: { id: string }, _options?: CallOptions): Promise<CancelResult> { return await cancelTask(this.#ctx, input) }

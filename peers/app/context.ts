@@ -4,6 +4,7 @@
 
 import type { Member } from '../../core/index.ts'
 import { TaskBoard } from '../tasks/task-board.ts'
+import { ScheduleBoard } from '../schedules/schedule-board.ts'
 import type { Task } from '../tasks/task-board.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import { tasksToRetire } from '../tasks/retention.ts'
@@ -28,6 +29,7 @@ export interface Retired { archived: number, removed: number, keptForCreator: nu
 export class AppContext {
   readonly device: DeviceRuntime
   readonly board: TaskBoard
+  readonly schedules: ScheduleBoard
   readonly #finished = new Map<string, ArchivedTask>()
   #turn: Promise<unknown> = Promise.resolve()
   #retention: ReturnType<typeof setTimeout> | undefined
@@ -36,6 +38,7 @@ export class AppContext {
   constructor (device: DeviceRuntime) {
     this.device = device
     this.board = new TaskBoard({ doc: device.space.doc, deviceId: device.peerId, members: device.space.members, log: line => { device.report(line) } })
+    this.schedules = new ScheduleBoard({ doc: device.space.doc, deviceId: device.peerId, now: () => device.now(), log: line => { device.report(line) } })
     for (const t of this.board.list()) if (isFinal(t.status)) this.#remember(t)
     this.board.on('tasks-change', this.#onChange)
     this.board.on('tasks-change', this.#onFinished)
@@ -86,6 +89,7 @@ export class AppContext {
     this.board.off('tasks-change', this.#onChange)
     this.board.off('tasks-change', this.#onFinished)
     this.board.destroy()
+    this.schedules.destroy()
   }
 
   /**

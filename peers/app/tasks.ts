@@ -12,6 +12,7 @@ import type {
 } from './api.ts'
 import type { AppContext } from './context.ts'
 import type { ArchivedTask } from './ports.ts'
+import type { HistoryEntry } from '../schedules/schedule-board.ts'
 import { presenceOf } from './presence.ts'
 
 /** How long `add` tries to reach its target and waits for the receipt before saying "queued here". */
@@ -108,12 +109,29 @@ export async function watchTasks (ctx: AppContext, options: CallOptions<WatchEve
       if (isFinal(t.status)) emit({ event: 'finished', task: detail(ctx, t) })
     }
   }
+  // A failed run is a failed task (the 'finished' above); a slot that did not run has no task.
+  const alerts = new Set<string>()
+  const alertKey = (id: string, e: HistoryEntry): string => `${id}/${e.slot}/${e.kind}/${e.at}`
+  for (const s of ctx.schedules.list()) for (const e of s.history) alerts.add(alertKey(s.id, e))
+  const onSchedules = (ids: string[]): void => {
+    for (const id of ids) {
+      const s = ctx.schedules.get(id)
+      for (const e of s?.history ?? []) {
+        const key = alertKey(id, e)
+        if (alerts.has(key)) continue
+        alerts.add(key)
+        if (e.kind === 'skipped' || e.kind === 'error') emit({ event: 'schedule', scheduleId: id, text: s!.text, entry: e })
+      }
+    }
+  }
   board.on('tasks-change', onChange)
+  ctx.schedules.on('schedules-change', onSchedules)
   try {
     await aborted(options.signal)
     return null
   } finally {
     board.off('tasks-change', onChange)
+    ctx.schedules.off('schedules-change', onSchedules)
   }
 }
 
@@ -149,6 +167,7 @@ function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean):
     createdAt: t.createdAt,
     createdBy: t.createdBy,
     ...(t.scope !== undefined ? { scope: t.scope } : {}),
+    ...(t.scheduleId !== undefined ? { scheduleId: t.scheduleId } : {}),
     cancelRequested: t.cancelRequested,
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,
@@ -198,7 +217,7 @@ function waitUntil (ctx: AppContext, test: () => boolean, timeoutMs: number, sig
 }
 
 /** Connected to `peerId`, dialling its known addresses for at most `timeoutMs` if not. */
-async function reach (ctx: AppContext, peerId: string, timeoutMs: number): Promise<boolean> {
+export async function reach (ctx: AppContext, peerId: string, timeoutMs: number): Promise<boolean> {
   const { node, space } = ctx.device
   if (space.connectedPeers().includes(peerId) || node.connectedPeers().includes(peerId)) return true
   try {

@@ -33,6 +33,7 @@ export function describeTask (t: TaskDetail): string[] {
     `  for:      ${t.targetName ?? t.target}${t.scope !== undefined ? ` in ${t.scope}` : ''}`,
     `  created:  ${new Date(t.createdAt).toISOString()}${t.attempt > 0 ? `   attempt ${t.attempt}` : ''}`
   ]
+  if (t.scheduleId !== undefined) lines.push(`  schedule: ${t.scheduleId} (a scheduled run; dispatch schedules)`)
   if (t.finishedAt !== undefined) lines.push(`  finished: ${new Date(t.finishedAt).toISOString()}   took ${formatDuration(t.durationMs)}`)
   if (t.cancelRequested && t.status !== 'cancelled') lines.push('  cancel requested')
   if (t.result !== undefined) lines.push('  result:', ...t.result.split('\n').map(l => `    ${l}`))
@@ -43,4 +44,12 @@ export function describeTask (t: TaskDetail): string[] {
     for (const e of t.log) lines.push(`    ${new Date(e.at).toISOString().slice(11, 19)} ${e.kind.padEnd(6)} ${e.text.split('\n')[0]}`)
   }
   return lines
+}
+
+/** A time for lists: local `YYYY-MM-DD HH:MM:SS`, `-` for none. */
+export function formatTime (ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '-'
+  const d = new Date(ms)
+  const p = (n: number): string => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
 }

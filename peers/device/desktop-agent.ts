@@ -8,6 +8,8 @@ import type { ExecutorMode } from '../agent/executor.ts'
 import { DEFAULT_MODEL } from '../agent/claude-executor.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import type { TaskBoard } from '../tasks/task-board.ts'
+import { Scheduler } from '../schedules/scheduler.ts'
+import type { HistoryEntry, Schedule, ScheduleBoard } from '../schedules/schedule-board.ts'
 import { publishPresence, MAX_ADVERTISED_QUEUED } from '../app/presence.ts'
 import type { Device } from './device.ts'
 
@@ -20,23 +22,28 @@ export interface DesktopAgentOptions {
   /** Notices for the person at the desktop. */
   log: (line: string) => void
   onTask?: (event: { event: 'task-start' | 'task-end', id: string, status?: string }) => void
+  /** Something recorded on a schedule this desktop runs (started, finished, skipped, could not start). */
+  onSchedule?: (schedule: Schedule, entry: Omit<HistoryEntry, 'at'>) => void
 }
 
 export interface DesktopAgent {
   agent: Agent
+  scheduler: Scheduler
   grants: Grants
   /** One-line notices said at start-up: what runs, what needs a key or a grant. */
   notices: string[]
   stop: () => Promise<void>
 }
 
-/** Claim and run the tasks addressed to `device`, on its application's `board`. */
-export async function startDesktopAgent (device: Device, board: TaskBoard, opts: DesktopAgentOptions): Promise<DesktopAgent> {
+/** Claim and run the tasks addressed to `device`, on its application's `board`, and run the schedules addressed to it. */
+export async function startDesktopAgent (device: Device, board: TaskBoard, schedules: ScheduleBoard, opts: DesktopAgentOptions): Promise<DesktopAgent> {
   const home = device.layout.dir
   const grants = await loadGrants(home, opts.flags)
   const flagged = opts.flags.readWrite !== undefined || opts.flags.readOnly !== undefined || opts.flags.terminal !== undefined || opts.flags.network !== undefined
   if (flagged) await saveGrants(home, grants)
+  const scheduler = new Scheduler({ schedules, board, deviceId: device.peerId, flush: async () => { await device.space.flush() }, now: () => device.now(), log: opts.log })
   const agent = new Agent({
+    held: id => scheduler.isHeld(id),
     doc: device.space.doc,
     deviceId: device.peerId,
     grants,
@@ -65,15 +72,21 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, opts:
   board.on('tasks-change', publish)
   agent.on('task-start', id => { publish(); opts.onTask?.({ event: 'task-start', id }) })
   agent.on('task-end', (id, status) => { publish(); opts.onTask?.({ event: 'task-end', id, status }) })
+  scheduler.on('released', () => { agent.poke() })
+  scheduler.on('history', (s, entry) => { opts.onSchedule?.(s, entry) })
+  // The scheduler first: a catch-up occurrence is on disk before the agent may claim it.
+  await scheduler.start()
   await agent.start()
   publish()
 
   return {
     agent,
+    scheduler,
     grants,
     notices: describeSetup(grants, opts.executor, opts.env),
     stop: async () => {
       board.off('tasks-change', publish)
+      await scheduler.stop()
       await agent.stop()
     }
   }

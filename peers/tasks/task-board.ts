@@ -23,7 +23,7 @@ import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { Members } from '../../core/members.ts'
 import type { Member } from '../../core/members.ts'
-import { newTaskId } from './task-id.ts'
+import { isTaskId, newTaskId } from './task-id.ts'
 import {
   IllegalTransitionError, InvalidTaskFieldError, TaskNotFoundError, UnknownTargetError, WrongWriterError
 } from './errors.ts'
@@ -67,6 +67,13 @@ export interface AddTaskInput {
   scope?: string
   /** Defaults to this device; anything else is a WrongWriterError. */
   createdBy?: string
+  /**
+   * A chosen id instead of a new one (a schedule's occurrence: derived from the schedule and the
+   * slot, so it is the same after a restart); a task with that id already there is an error.
+   */
+  id?: string
+  /** The schedule this task is an occurrence of. */
+  scheduleId?: string
 }
 
 export interface FinishInput {
@@ -180,9 +187,11 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
       checkInput('scope', parseString(input.scope, MAX_SCOPE_CHARS))
       if (input.scope.includes('\0') || !input.scope.startsWith('/')) throw new InvalidTaskFieldError('scope', 'must be an absolute path without NUL bytes')
     }
+    if (input.scheduleId !== undefined) checkInput('scheduleId', parseString(input.scheduleId, MAX_ID_CHARS))
     this.target(input.target)
     const now = this.#now()
-    const id = newTaskId(now)
+    if (input.id !== undefined && (!isTaskId(input.id) || this.tasks.has(input.id))) throw new InvalidTaskFieldError('id', `${input.id} is not a task id, or is taken`)
+    const id = input.id ?? newTaskId(now)
     const m = new Y.Map<unknown>()
     m.set('id', id)
     m.set('text', input.text)
@@ -190,6 +199,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     m.set('createdBy', createdBy)
     m.set('target', input.target)
     if (input.scope !== undefined) m.set('scope', input.scope)
+    if (input.scheduleId !== undefined) m.set('scheduleId', input.scheduleId)
     m.set('cancelRequested', false)
     this.doc.transact(() => this.tasks.set(id, m), this.origin)
     return this.get(id)!
@@ -355,7 +365,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     } else {
       next = { request: { ...prev.request }, progress: { ...prev.progress } }
       if (prev.malformed !== undefined) next.malformed = prev.malformed
-      for (const f of ['text', 'createdAt', 'createdBy', 'target', 'scope'] as const) {
+      for (const f of ['text', 'createdAt', 'createdBy', 'target', 'scope', 'scheduleId'] as const) {
         if (parsed.request[f] !== prev.request[f]) this.#violation(id, f, get(f), 'creator fields do not change after creation')
       }
       if (parsed.request.cancelRequested !== prev.request.cancelRequested) {

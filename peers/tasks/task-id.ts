@@ -46,6 +46,15 @@ export function newTaskId (now: number = Date.now()): string {
   return encodeTime(now) + lastRandom.map((d) => ALPHABET[d]).join('')
 }
 
+/**
+ * A task id of the same shape whose random part is taken from `bytes` (at least 16): the same
+ * inputs give the same id, on any device, after any restart (a schedule's occurrence).
+ */
+export function taskIdFrom (ms: number, bytes: Uint8Array): string {
+  if (bytes.length < RANDOM_CHARS) throw new RangeError(`taskIdFrom needs ${RANDOM_CHARS} bytes`)
+  return encodeTime(ms) + Array.from(bytes.subarray(0, RANDOM_CHARS), (b) => ALPHABET[b & 31]).join('')
+}
+
 /** The creation time encoded in an id, or undefined when it is not one of ours. */
 export function taskIdTime (id: string): number | undefined {
   if (!isTaskId(id)) return undefined

@@ -8,7 +8,7 @@ export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'claimed', 'runni
 export const FINAL_STATUSES: readonly TaskStatus[] = ['done', 'failed', 'cancelled']
 
 /** Fields written only by the device that created the task. */
-export const CREATOR_FIELDS = ['id', 'text', 'createdAt', 'createdBy', 'target', 'scope', 'cancelRequested'] as const
+export const CREATOR_FIELDS = ['id', 'text', 'createdAt', 'createdBy', 'target', 'scope', 'scheduleId', 'cancelRequested'] as const
 /** Fields written only by the task's target desktop. */
 export const EXECUTOR_FIELDS = ['status', 'claimedBy', 'attempt', 'startedAt', 'heartbeatAt', 'finishedAt', 'result', 'error', 'outputs', 'log'] as const
 export type CreatorField = typeof CREATOR_FIELDS[number]
@@ -46,6 +46,8 @@ export interface TaskRequest {
   createdBy: string
   target: string
   scope?: string
+  /** The schedule this task is an occurrence of (peers/schedules/), when it is one. */
+  scheduleId?: string
   cancelRequested: boolean
 }
 
@@ -186,11 +188,13 @@ export function parseRequest (key: string, raw: (field: string) => unknown): { r
   const createdBy = field('createdBy', parseString(raw('createdBy'), MAX_ID_CHARS), undefined) ?? ''
   const target = field('target', parseString(raw('target'), MAX_ID_CHARS), undefined) ?? ''
   const scope = field('scope', parseString(raw('scope'), MAX_SCOPE_CHARS, true), undefined)
+  const scheduleId = field('scheduleId', parseString(raw('scheduleId'), MAX_ID_CHARS, true), undefined)
   const cancel = raw('cancelRequested')
   if (cancel !== undefined && typeof cancel !== 'boolean') problems.push(`cancelRequested: expected true/false, got ${describe(cancel)}`)
   if (scope !== undefined && (scope.includes('\0') || !scope.startsWith('/'))) problems.push('scope: must be an absolute path without NUL bytes')
   const request: TaskRequest = { id: key, text, createdAt, createdBy, target, cancelRequested: cancel === true }
   if (scope !== undefined) request.scope = scope
+  if (scheduleId !== undefined) request.scheduleId = scheduleId
   return problems.length > 0 ? { request, malformed: `malformed task: ${problems.join('; ')}` } : { request }
 }
 

@@ -1,12 +1,14 @@
 // The phone web app's page: pairing (invite in the URL fragment, pasted, or scanned by camera),
 // the task list with live log and results, adding and cancelling tasks, devices, notifications.
 // Every action and every list goes through the application API (`phone.app`): the Add button
-// calls the same `add` use case as `dispatch add` (peers/app/tasks.ts).
+// calls the same `add` use case as `dispatch add` (peers/app/tasks.ts); with a schedule chosen,
+// `addSchedule`, and the schedule list's buttons `pauseSchedule` / `resumeSchedule` /
+// `deleteSchedule`, as `dispatch add --every` and `dispatch schedules` (peers/app/schedules.ts).
 
 import { Phone } from './phone.ts'
 import type { TransportChoice } from './phone.ts'
 import { isFinal } from '../app/api.ts'
-import type { DeviceView, TaskSummary } from '../app/api.ts'
+import type { DeviceView, ScheduleView, TaskSummary } from '../app/api.ts'
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector(sel) as T
 
@@ -26,7 +28,12 @@ async function main (): Promise<void> {
   phone = await Phone.open({ transport: (params.get('transport') ?? 'any') as TransportChoice, dbPrefix: params.get('db') ?? undefined })
   phone.on('change', render)
   // Completions, as `dispatch watch` gets them; runs for the life of the page.
-  phone.app.watch({}, { onEvent: event => { if (event.event === 'finished') noticeFinished(event.task) } })
+  phone.app.watch({}, {
+    onEvent: event => {
+      if (event.event === 'finished') noticeFinished(event.task)
+      else if (event.event === 'schedule') noticeFinished({ id: `${event.scheduleId}/${event.entry.slot}/${event.entry.kind}`, status: `schedule ${event.entry.kind}`, text: event.text, result: event.entry.text })
+    }
+  })
     .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })
   document.body.dataset.peer = phone.peerId
   const invite = decodeURIComponent(location.hash.slice(1))
@@ -36,6 +43,12 @@ async function main (): Promise<void> {
     await pairWith(invite)
   }
   $('#add').addEventListener('submit', event => { void addTask(event) })
+  $('#when').addEventListener('change', () => {
+    const kind = ($('#when') as HTMLSelectElement).value
+    const input = $('#when-value') as HTMLInputElement
+    input.hidden = kind === ''
+    input.placeholder = kind === 'every' ? '10m, 1h, 2d' : kind === 'cron' ? '0 9 * * 1-5' : kind === 'at' ? '09:30 or 2026-12-24T09:00' : ''
+  })
   $('#pair-form').addEventListener('submit', (e) => { e.preventDefault(); void pairWith(($('#invite') as HTMLInputElement).value) })
   $('#scan').addEventListener('click', () => { void scan() })
   $('#notify').addEventListener('click', () => { void Notification.requestPermission().then(render) })
@@ -119,6 +132,8 @@ async function addTask (event: Event): Promise<void> {
   const target = ($('#target') as HTMLSelectElement).value
   const folder = ($('#folder') as HTMLInputElement).value.trim()
   if (text === '' || target === '') return
+  const when = ($('#when') as HTMLSelectElement).value as '' | 'every' | 'cron' | 'at'
+  if (when !== '') { await addScheduled(text, target, folder, when); return }
   try {
     const result = await phone.app.add({ text, to: target, ...(folder !== '' ? { scope: folder } : {}) }, {
       onEvent: e => {
@@ -132,6 +147,26 @@ async function addTask (event: Event): Promise<void> {
   } catch (err) {
     notice(`Not added: ${(err as Error).message}`)
   }
+}
+
+/** Add with a schedule: the `addSchedule` use case, as `dispatch add --every/--cron/--at`. */
+async function addScheduled (text: string, target: string, folder: string, when: 'every' | 'cron' | 'at'): Promise<void> {
+  const value = ($('#when-value') as HTMLInputElement).value.trim()
+  if (value === '') { notice(`Not scheduled: say ${when === 'every' ? 'how often' : when === 'cron' ? 'the cron expression' : 'when'}`); return }
+  try {
+    const r = await phone.app.addSchedule({ text, to: target, [when]: value, ...(folder !== '' ? { scope: folder } : {}) })
+    ;($('#text') as HTMLTextAreaElement).value = ''
+    ;($('#when-value') as HTMLInputElement).value = ''
+    notice(`Scheduled ${r.schedule.when}; next run ${formatTime(r.schedule.nextRunAt)}${r.reached ? '' : ' (sent when the desktop is reachable)'}`)
+  } catch (err) {
+    notice(`Not scheduled: ${(err as Error).message}`)
+  }
+}
+
+function formatTime (ms: number | null): string {
+  if (ms === null) return '-'
+  const d = new Date(ms)
+  return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString()
 }
 
 function noticeFinished (task: { id: string, status: string, text: string, result?: string, error?: string }): void {
@@ -157,8 +192,8 @@ let rendering = 0
 /** Redraw from the API; when changes come faster than a render, only the latest one is drawn. */
 function render (): void {
   const generation = ++rendering
-  Promise.all([phone.app.devices({ includeSelf: true }), phone.app.tasks({ all: true, detail: true })]).then(([devices, tasks]) => {
-    if (generation === rendering) draw(devices, tasks)
+  Promise.all([phone.app.devices({ includeSelf: true }), phone.app.tasks({ all: true, detail: true }), phone.app.schedules({})]).then(([devices, tasks, schedules]) => {
+    if (generation === rendering) { draw(devices, tasks); renderSchedules(schedules) }
   }, (err: Error) => { notice(`Could not show the tasks: ${err.message}`) })
 }
 
@@ -179,6 +214,36 @@ function draw (devices: DeviceView[], tasks: TaskSummary[]): void {
   else { const byDefault = desktops.find(d => d.default); if (byDefault !== undefined) select.value = byDefault.peerId }
   renderTasks(tasks)
   renderDevices(devices)
+}
+
+function renderSchedules (schedules: ScheduleView[]): void {
+  $('#schedules-box').hidden = schedules.length === 0
+  $('#schedules').replaceChildren(...schedules.map(scheduleCard))
+}
+
+function scheduleCard (s: ScheduleView): HTMLElement {
+  const target = s.targetName ?? s.target.slice(-6)
+  const next = s.paused ? 'paused' : s.nextRunAt === null ? 'no more runs' : `next ${formatTime(s.nextRunAt)}`
+  const last = s.last === null ? 'never ran' : `last ${formatTime(s.last.slot)}: ${s.last.status}${s.last.kind === 'skipped' || s.last.kind === 'error' ? ` (${s.last.text})` : ''}`
+  const card = h('article', { class: `schedule${s.paused ? ' paused' : ''}`, 'data-id': s.id, 'data-paused': s.paused ? '1' : '0' },
+    h('header', {}, h('span', { class: 'when' }, s.when), h('span', { class: 'target' }, `→ ${target}`)),
+    h('p', { class: 'text' }, s.text),
+    h('p', { class: 'next' }, next),
+    h('p', { class: 'last' }, last))
+  if (s.createdBy === phone.peerId) {
+    const toggle = h('button', { class: s.paused ? 'resume' : 'pause' }, s.paused ? 'Resume' : 'Pause')
+    toggle.addEventListener('click', () => {
+      const call = s.paused ? phone.app.resumeSchedule({ id: s.id }) : phone.app.pauseSchedule({ id: s.id })
+      call.then(() => { render() }, (err: Error) => { notice(`Not changed: ${err.message}`) })
+    })
+    const remove = h('button', { class: 'delete' }, 'Delete')
+    remove.addEventListener('click', () => {
+      if (!confirm(`Delete the schedule "${s.text.slice(0, 40)}"? Its past runs stay in the list.`)) return
+      phone.app.deleteSchedule({ id: s.id }).then(() => { render() }, (err: Error) => { notice(`Not deleted: ${err.message}`) })
+    })
+    card.append(h('div', { class: 'row' }, toggle, remove))
+  }
+  return card
 }
 
 function renderTasks (tasks: TaskSummary[]): void {

@@ -64,6 +64,7 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
     this.app = new Application(this)
     const changed = (): void => { this.emit('change', []) }
     this.app.board.on('tasks-change', changed)
+    this.app.scheduleBoard.on('schedules-change', changed)
     space.members.map.observeDeep(changed)
     space.on('peer-connected', changed)
     space.on('peer-disconnected', changed)

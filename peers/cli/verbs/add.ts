@@ -4,8 +4,9 @@
 
 import { resolve } from 'node:path'
 import { withApp } from '../../device/reach.ts'
-import { describeTask } from '../format.ts'
-import type { Verb } from '../verb.ts'
+import { describeTask, formatTime } from '../format.ts'
+import { UsageError } from '../verb.ts'
+import type { Verb, VerbContext } from '../verb.ts'
 
 export class TaskFailedError extends Error {
   name = 'TaskFailedError'
@@ -13,12 +14,16 @@ export class TaskFailedError extends Error {
 
 export const add: Verb = {
   name: 'add',
-  usage: 'TEXT [--to DEVICE] [--in DIR] [--wait]',
-  summary: 'add a task for a desktop (works offline; `$ cmd` runs a shell command)',
+  usage: 'TEXT [--to DEVICE] [--in DIR] [--wait | --at TIME | --every DURATION | --cron EXPR [--tz ZONE]]',
+  summary: 'add a task for a desktop (works offline; `$ cmd` runs a shell command); --at/--every/--cron schedule it',
   options: {
     to: { type: 'string' },
     in: { type: 'string' },
-    wait: { type: 'boolean' }
+    wait: { type: 'boolean' },
+    at: { type: 'string' },
+    every: { type: 'string' },
+    cron: { type: 'string' },
+    tz: { type: 'string' }
   },
   positionals: { min: 1, max: Infinity },
   async run (ctx) {
@@ -26,6 +31,12 @@ export const add: Verb = {
     const dir = ctx.values.in as string | undefined
     const to = ctx.values.to as string | undefined
     const wait = ctx.values.wait === true
+    const when = { at: ctx.values.at as string | undefined, every: ctx.values.every as string | undefined, cron: ctx.values.cron as string | undefined, tz: ctx.values.tz as string | undefined }
+    if (when.at !== undefined || when.every !== undefined || when.cron !== undefined || when.tz !== undefined) {
+      if (wait) throw new UsageError('--wait is for one task now; a schedule\'s runs are listed by dispatch schedules')
+      await addScheduled(ctx, text, { ...(to !== undefined ? { to } : {}), ...(dir !== undefined ? { scope: resolve(dir) } : {}) }, when)
+      return
+    }
     const result = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.add({
       text,
       ...(to !== undefined ? { to } : {}),
@@ -51,4 +62,14 @@ export const add: Verb = {
       if (result.task.status !== 'done') throw new TaskFailedError(`task ${result.id} ${result.task.status}${result.task.error !== undefined ? `: ${result.task.error}` : ''}`)
     }
   }
+}
+
+/** `add --at/--every/--cron`: the schedule is on disk before this prints; the desktop runs it. */
+async function addScheduled (ctx: VerbContext, text: string, where: { to?: string, scope?: string }, when: { at?: string | undefined, every?: string | undefined, cron?: string | undefined, tz?: string | undefined }): Promise<void> {
+  const input = Object.fromEntries(Object.entries({ text, ...where, ...when }).filter(([, v]) => v !== undefined)) as { text: string }
+  const r = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.addSchedule(input, { signal: ctx.signal }))
+  if (ctx.json) { ctx.printJson(r); return }
+  const s = r.schedule
+  ctx.print(`scheduled ${s.id} for "${s.targetName ?? s.target}": ${s.when}; next run ${formatTime(s.nextRunAt)} (saved on this device)`)
+  ctx.print(r.reached ? `sent to "${s.targetName ?? s.target}"` : `not sent yet: "${s.targetName ?? s.target}" is not reachable now; the schedule goes out at the next sync and runs there, also while this device is off`)
 }

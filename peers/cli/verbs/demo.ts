@@ -73,7 +73,7 @@ export const demo: Verb = {
 
       say(`the desktop comes back and runs its agent (${key ? 'Claude, and the shell for `$` tasks' : 'shell executor: no ANTHROPIC_API_KEY'}), working in ${work}`)
       desktop = await openApp(deskHome, 'desktop')
-      const agent = await startDesktopAgent(desktop.device, desktop.app.board, { flags: { readWrite: [work], terminal: true }, executor: 'auto', env: ctx.env, log: () => {} })
+      const agent = await startDesktopAgent(desktop.device, desktop.app.board, desktop.app.scheduleBoard, { flags: { readWrite: [work], terminal: true }, executor: 'auto', env: ctx.env, log: () => {} })
       open.unshift(agent.stop)
 
       // The phone follows the tasks as `dispatch watch` does, and syncs with the desktop.

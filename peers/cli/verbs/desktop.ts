@@ -82,7 +82,7 @@ export const desktop: Verb = {
         if (webServer !== null) ctx.print(`phone web app: ${webServer.urls.join('  ')}\n  pair a phone with: dispatch pair --web`)
       }
       // After the ready line (the first line of --json), so task events never precede it.
-      const agent = await startDesktopAgent(device, app.board, {
+      const agent = await startDesktopAgent(device, app.board, app.scheduleBoard, {
         flags: grantFlags(ctx),
         executor,
         concurrency,
@@ -91,6 +91,11 @@ export const desktop: Verb = {
         onTask: event => {
           if (ctx.json) ctx.printJson(event)
           else ctx.note(event.event === 'task-start' ? `running ${event.id}` : `finished ${event.id}: ${event.status}`)
+        },
+        onSchedule: (s, entry) => {
+          const line = { event: 'schedule', id: s.id, kind: entry.kind, slot: entry.slot, ...(entry.taskId !== undefined ? { taskId: entry.taskId } : {}), ...(entry.missed !== undefined ? { missed: entry.missed } : {}), text: entry.text }
+          if (ctx.json) ctx.printJson(line)
+          else ctx.note(`schedule ${s.id} (${s.text.slice(0, 40)}): ${entry.kind}${entry.taskId !== undefined ? ` ${entry.taskId}` : ''}: ${entry.text}`)
         }
       })
       stopAgent = agent.stop

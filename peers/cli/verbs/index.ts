@@ -10,10 +10,11 @@ import { sync } from './sync.ts'
 import { relay } from './relay.ts'
 import { add } from './add.ts'
 import { tasks } from './tasks.ts'
+import { schedules } from './schedules.ts'
 import { show } from './show.ts'
 import { watch } from './watch.ts'
 import { cancel } from './cancel.ts'
 import { prune } from './prune.ts'
 import { demo } from './demo.ts'
 
-export const verbs: Verb[] = [desktop, pair, join, add, tasks, show, watch, sync, cancel, devices, revoke, prune, relay, demo]
+export const verbs: Verb[] = [desktop, pair, join, add, tasks, schedules, show, watch, sync, cancel, devices, revoke, prune, relay, demo]

@@ -36,6 +36,10 @@ export const watch: Verb = {
           const json = JSON.stringify(t)
           hooks = hooks.then(async () => await runHook(exec, json, ctx.env, line => ctx.note(line)))
         }
+      } else if (event.event === 'schedule') {
+        const line = `schedule ${event.entry.kind}: ${firstLine(event.text, 60)} (${event.scheduleId}): ${event.entry.text}`
+        if (!ctx.json) ctx.print(line)
+        notifier?.notify(`dispatch: schedule ${event.entry.kind}`, line)
       } else if (!ctx.json) {
         ctx.note(`${event.event} ${event.name} ${'reason' in event ? event.reason ?? '' : ''}`.trim())
       }
