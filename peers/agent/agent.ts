@@ -6,13 +6,18 @@
 // becomes `interrupted`, and is queued again while attempts remain (then failed). Claiming
 // and registering a run happen in the same synchronous step, so a task never runs twice here,
 // and only the target desktop ever claims, so it never runs on two desktops.
+//
+// A run may pause on the phone (awaiting-approval / awaiting-answer): it then holds no slot of
+// the concurrency, and it is not interrupted when the desktop stops. A waiting task found
+// without a run (a restart, a kill -9) is resumed from its saved conversation, still waiting on
+// the same request; an answer that arrived meanwhile takes effect at once.
 
 import type * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { TaskBoard } from '../tasks/task-board.ts'
 import type { Task } from '../tasks/task-board.ts'
-import { isFinal } from '../tasks/task-rules.ts'
-import type { LogKind } from '../tasks/task-rules.ts'
+import { isFinal, isWaiting } from '../tasks/task-rules.ts'
+import type { Answer, LogKind, PendingRequest } from '../tasks/task-rules.ts'
 import { Permissions } from './permissions.ts'
 import type { Grants } from './permissions.ts'
 import { AuditLog } from './audit-log.ts'
@@ -20,7 +25,8 @@ import { KeepAwake } from './keep-awake.ts'
 import { ShellExecutor } from './shell-executor.ts'
 import { ClaudeExecutor } from './claude-executor.ts'
 import { routeTask } from './executor.ts'
-import type { Executor, ExecutorMode, ExecutionResult } from './executor.ts'
+import type { AskRequest, Executor, ExecutorMode, ExecutionResult } from './executor.ts'
+import { ConversationStore } from './conversation-store.ts'
 import { changedFiles, snapshotFolders } from './outputs.ts'
 
 export const DEFAULT_CONCURRENCY = 2
@@ -28,6 +34,10 @@ export const DEFAULT_HEARTBEAT_MS = 5_000
 export const DEFAULT_RETRY_INTERRUPTED = 1
 /** After a cancel, how long an executor gets to wind down before the task is reported cancelled anyway. */
 export const CANCEL_GRACE_MS = 1_500
+/** How long a request waits for the phone before it counts as denied. */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 60 * 60 * 1000
+/** Who `by` names when nobody answered in time. */
+export const TIMEOUT_ANSWERER = 'timeout'
 
 export interface AgentOptions {
   doc: Y.Doc
@@ -47,6 +57,8 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv
   keepAwake?: boolean
   log?: (message: string) => void
+  /** How long an approval or question waits for the phone (default 24 h); then it is a deny. 0: never ask, refuse. */
+  approvalTimeoutMs?: number
 }
 
 export type AgentEvents = {
@@ -57,6 +69,8 @@ export type AgentEvents = {
 interface Run {
   controller: AbortController
   done: Promise<void>
+  /** Paused on the phone: holds no concurrency slot. */
+  waiting: boolean
 }
 
 export class Agent extends ObservableV2<AgentEvents> {
@@ -68,6 +82,7 @@ export class Agent extends ObservableV2<AgentEvents> {
   #executors: { shell: Executor, claude?: Executor | undefined }
   #runs = new Map<string, Run>()
   #audit: AuditLog | undefined
+  #conversations: ConversationStore
   #awake: KeepAwake
   #log: (m: string) => void
   #started = false
@@ -89,6 +104,7 @@ export class Agent extends ObservableV2<AgentEvents> {
       claude: opts.executors?.claude ?? (env.ANTHROPIC_API_KEY ? new ClaudeExecutor({ env }) : undefined)
     }
     this.#awake = new KeepAwake(this.#log, opts.keepAwake ?? true)
+    this.#conversations = new ConversationStore(opts.home)
   }
 
   /** Opens the audit log, turns tasks left running by a previous process into interrupted ones, and starts serving. */
@@ -140,7 +156,7 @@ export class Agent extends ObservableV2<AgentEvents> {
       }
     }
     for (const t of this.board.list()) {
-      if (this.#runs.size >= this.concurrency) break
+      if (this.#busy() >= this.concurrency) break
       if (t.target !== this.deviceId || t.status !== 'queued' || t.cancelRequested || this.#runs.has(t.id)) continue
       try {
         this.#launch(t)
@@ -150,11 +166,23 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
   }
 
+  /** Runs holding a slot (not paused on the phone). */
+  #busy (): number {
+    let n = 0
+    for (const r of this.#runs.values()) if (!r.waiting) n++
+    return n
+  }
+
   /** Everything about one task short of launching it. */
   #settle (t: Task): void {
     const run = this.#runs.get(t.id)
     if (run !== undefined) {
       if (t.cancelRequested && !run.controller.signal.aborted) run.controller.abort(new Error('cancelled from the phone'))
+      return
+    }
+    if (isWaiting(t.status)) {
+      if (t.cancelRequested) this.board.finishTask(t.id, 'cancelled', { result: 'cancelled' })
+      else this.#launch(t, true)
       return
     }
     if (t.status === 'claimed' || t.status === 'running') {
@@ -171,19 +199,20 @@ export class Agent extends ObservableV2<AgentEvents> {
     if (t.status === 'queued' && t.cancelRequested) this.board.finishTask(t.id, 'cancelled')
   }
 
-  #launch (t: Task): void {
+  /** `resume`: a task left waiting on the phone by an earlier process, continued from its saved conversation. */
+  #launch (t: Task, resume = false): void {
     // Claim and register in one synchronous step: no other pass can see it claimed but not ours.
-    this.board.claimTask(t.id)
+    if (!resume) this.board.claimTask(t.id)
     const controller = new AbortController()
-    const run: Run = { controller, done: Promise.resolve() }
+    const run: Run = { controller, done: Promise.resolve(), waiting: resume }
     this.#runs.set(t.id, run)
-    run.done = this.#execute(t.id, controller).finally(() => {
+    run.done = this.#execute(t.id, controller, run, resume).finally(() => {
       this.#runs.delete(t.id)
       this.#schedule()
     })
   }
 
-  async #execute (id: string, controller: AbortController): Promise<void> {
+  async #execute (id: string, controller: AbortController, run: Run, resume: boolean): Promise<void> {
     const board = this.board
     const signal = controller.signal
     let heartbeat: NodeJS.Timeout | undefined
@@ -195,7 +224,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     this.#emitSafely('task-start', id)
     let final = 'failed'
     try {
-      board.startTask(id)
+      if (!resume) board.startTask(id)
       const task = board.get(id)!
       if (task.malformed !== undefined) {
         board.finishTask(id, 'failed', { error: task.malformed })
@@ -204,9 +233,11 @@ export class Agent extends ObservableV2<AgentEvents> {
       heartbeat = setInterval(() => write(() => board.heartbeat(id)), this.#opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
       this.#awake.acquire()
       awake = true
-      const outcome = await this.#runExecutor(task, signal, log)
+      const outcome = await this.#runExecutor(task, signal, log, run, resume)
       const after = board.get(id)
       if (after === undefined || isFinal(after.status)) return
+      // Stopped while the phone is asked: it stays waiting, and the next start resumes it.
+      if (this.#stopping && signal.aborted && isWaiting(after.status)) { final = after.status; return }
       if (this.#stopping && signal.aborted) {
         write(() => board.markInterrupted(id))
         final = 'interrupted'
@@ -230,7 +261,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
   }
 
-  async #runExecutor (task: Task, signal: AbortSignal, log: (kind: LogKind, text: string) => void): Promise<{ result: ExecutionResult, outputs: import('../tasks/task-rules.ts').TaskOutput[] }> {
+  async #runExecutor (task: Task, signal: AbortSignal, log: (kind: LogKind, text: string) => void, run: Run, resume: boolean): Promise<{ result: ExecutionResult, outputs: import('../tasks/task-rules.ts').TaskOutput[] }> {
     const failed = (error: string) => ({ result: { status: 'failed' as const, error }, outputs: [] })
     const executor = routeTask(task.text, this.#opts.executor ?? 'auto', this.#executors)
     if ('refused' in executor) return failed(executor.refused)
@@ -242,13 +273,96 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
     const roots = this.#opts.grants.readWrite.length > 0 || task.scope !== undefined ? (task.scope !== undefined ? [task.scope] : this.#opts.grants.readWrite) : []
     const before = await snapshotFolders(roots)
-    log('status', `running with ${executor.name}`)
-    const running = executor.run({ taskId: task.id, text: task.text, permissions, signal, log, audit: this.#audit! })
+    log('status', resume ? `resumed with ${executor.name}, still waiting on the phone` : `running with ${executor.name}`)
+    // A timeout of 0: the phone is never asked, calls outside the grants are refused outright.
+    const ask = this.#opts.approvalTimeoutMs === 0 ? undefined : (request: AskRequest): Promise<Answer> => this.#ask(task.id, request, run, signal)
+    const running = executor.run({
+      taskId: task.id,
+      text: task.text,
+      permissions,
+      signal,
+      log,
+      audit: this.#audit!,
+      ...(ask !== undefined ? { ask } : {}),
+      conversations: this.#conversations,
+      ...(resume ? { resume: true } : {}),
+      ...(task.parent !== undefined ? { parent: task.parent } : {})
+    })
       .catch((err: unknown): ExecutionResult => ({ status: 'failed', error: (err as Error).message }))
     // A cancel must end the task within 2 s even if an executor is slow to notice.
     const result = await Promise.race([running, abortedAfterGrace(signal)])
     const outputs = await changedFiles(before, await snapshotFolders(roots))
     return { result, outputs }
+  }
+
+  /**
+   * Puts a request to the phone and waits for its answer (or the timeout: a deny). Idempotent
+   * on the request id: a resumed run asking the same call again finds it pending, or answered.
+   */
+  async #ask (id: string, request: AskRequest, run: Run, signal: AbortSignal): Promise<Answer> {
+    const board = this.board
+    const audit = this.#audit!
+    const tool = request.kind === 'approval' ? request.tool : 'ask_user'
+    let task = board.get(id)
+    if (task === undefined) throw new Error('the task is gone')
+    let pending = task.pending
+    if (!isWaiting(task.status) || pending == null || pending.id !== request.id) {
+      const now = Date.now()
+      const timeout = this.#opts.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS
+      pending = { ...request, askedAt: now, expiresAt: now + timeout } as PendingRequest
+      await audit.append({ taskId: id, tool, input: request, decision: 'asked', reason: request.kind === 'approval' ? request.reason : 'a question for the user', requestId: request.id })
+      board.awaitRequest(id, pending)
+    }
+    run.waiting = true
+    this.#schedule()
+    let answer: Answer
+    try {
+      answer = await this.#answerOf(id, pending, signal)
+    } finally {
+      run.waiting = false
+    }
+    const who = answer.by === TIMEOUT_ANSWERER ? 'nobody answered in time' : `${this.board.members.get(answer.by)?.name ?? answer.by}`
+    const granted = answer.decision === 'allow-once' || answer.decision === 'allow-task'
+    await audit.append({
+      taskId: id,
+      tool,
+      input: request,
+      decision: answer.decision === 'reply' || granted ? 'allowed' : 'denied',
+      reason: answer.decision === 'reply' ? `answered by ${who}` : granted ? `approved ${answer.decision === 'allow-task' ? 'for this task' : 'once'} by ${who}` : `denied: ${who}${answer.text !== undefined ? ` (${answer.text})` : ''}`,
+      requestId: request.id,
+      by: answer.by
+    })
+    task = board.get(id)
+    if (task !== undefined && isWaiting(task.status)) {
+      board.resumeTask(id, answer.decision === 'reply' ? `answered by ${who}` : granted ? `approved (${answer.decision === 'allow-task' ? 'for this task' : 'once'}) by ${who}` : `denied (${who})`)
+    }
+    return answer
+  }
+
+  /** The answer to `pending` once it is in the document, a deny at its expiry; rejects on abort. */
+  #answerOf (id: string, pending: PendingRequest, signal: AbortSignal): Promise<Answer> {
+    const board = this.board
+    return new Promise<Answer>((resolve, reject) => {
+      const check = (): void => {
+        const a = board.get(id)?.answers?.[pending.id]
+        if (a !== undefined) finish(() => resolve(a))
+      }
+      const onAbort = (): void => finish(() => reject(signal.reason ?? new Error('aborted')))
+      const expire = (): void => finish(() => resolve({ decision: 'deny', text: `no answer within ${formatMs(pending.expiresAt - pending.askedAt)}`, by: TIMEOUT_ANSWERER, at: Date.now() }))
+      const finish = (fn: () => void): void => {
+        clearTimeout(timer)
+        board.off('tasks-change', check)
+        signal.removeEventListener('abort', onAbort)
+        fn()
+      }
+      // setTimeout holds at most ~24.8 days; a longer timeout re-arms at that point.
+      const arm = (): NodeJS.Timeout => setTimeout(() => { if (Date.now() >= pending.expiresAt) expire(); else timer = arm() }, Math.min(2 ** 31 - 1, Math.max(0, pending.expiresAt - Date.now())))
+      let timer = arm()
+      board.on('tasks-change', check)
+      signal.addEventListener('abort', onAbort, { once: true })
+      if (signal.aborted) onAbort()
+      else check()
+    })
   }
 
   #emitSafely<N extends keyof AgentEvents & string> (name: N, ...args: Parameters<AgentEvents[N]>): void {
@@ -267,6 +381,12 @@ function abortedAfterGrace (signal: AbortSignal): Promise<ExecutionResult> {
     if (signal.aborted) fire()
     else signal.addEventListener('abort', fire, { once: true })
   })
+}
+
+function formatMs (ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`
+  return `${Math.round(ms / 1000)} s`
 }
 
 function withDefined<T extends Record<string, unknown>> (o: T): T {
