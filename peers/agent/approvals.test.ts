@@ -173,6 +173,9 @@ test('stopped while waiting: still waiting with the same request; the answer giv
     const t = s.phone.addTask({ text: 'write outside', target: DESK })
     await until(() => s.phone.get(t.id)?.status === 'awaiting-approval')
     const before = s.phone.get(t.id)!.pending!
+    // The write (allowed) runs alongside the bash call that waits: stop once its result is saved in the home.
+    const saved = async () => JSON.parse(await fs.readFile(path.join(s.home, 'conversations', `${t.id}.json`), 'utf8').catch(() => '{}'))
+    for (let i = 0; i < 400 && Object.keys((await saved()).results ?? {}).length === 0; i++) await new Promise((r) => setTimeout(r, 10))
     await s.agent.stop()
     assert.is(s.phone.get(t.id)!.status, 'awaiting-approval')
     assert.equal(s.phone.get(t.id)!.pending, before)

@@ -286,13 +286,16 @@ class ConversationSession {
   }
 
   /**
-   * Runs one tool call and saves its result, unless the run is being cancelled or stopped (then
-   * the call counts as not answered, and a restart runs it again).
+   * Runs one tool call and saves its result. A call that succeeded is always saved (its effect
+   * happened); one that failed while the run is cancelled or stopped is not (a wait for the
+   * phone cut short is not an answer), so a restart runs it again. A kill -9 between a call's
+   * effect and its save also runs it again: calls are at-least-once across a crash.
    */
   async record (id: string, fn: () => Promise<string | Array<import('@anthropic-ai/sdk/resources/beta').BetaToolResultContentBlockParam>>): Promise<string | Array<import('@anthropic-ai/sdk/resources/beta').BetaToolResultContentBlockParam>> {
     try {
       const content = await fn()
-      if (!this.#ctx.signal.aborted) { this.#c.results[id] = { type: 'tool_result', tool_use_id: id, content }; await this.#save() }
+      this.#c.results[id] = { type: 'tool_result', tool_use_id: id, content }
+      await this.#save()
       return content
     } catch (err) {
       if (!this.#ctx.signal.aborted) { this.#c.results[id] = { type: 'tool_result', tool_use_id: id, content: toolErrorContent(err), is_error: true }; await this.#save() }

@@ -9,12 +9,14 @@
 
 import type { Member, PairingPrompt } from '../../core/index.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
-import type { LogEntry, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
+import type { LogEntry, PendingRequest, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
 import { TASK_STATUSES } from '../tasks/task-rules.ts'
 
 /** Is a status final (done, failed, cancelled)? For front ends deciding what a task still allows. */
 export { isFinal, TASK_STATUSES } from '../tasks/task-rules.ts'
-export type { TaskStatus, TaskOutput, LogEntry } from '../tasks/task-rules.ts'
+export type { TaskStatus, TaskOutput, LogEntry, PendingRequest, Answer } from '../tasks/task-rules.ts'
+/** Is a task paused on the phone (awaiting-approval, awaiting-answer)? */
+export { isWaiting } from '../tasks/task-rules.ts'
 
 /** How a call is made: cancelled by `signal`; streamed events go to `onEvent`; `confirm` answers a pairing prompt. */
 export interface CallOptions<Event = never> {
@@ -44,7 +46,11 @@ export interface TaskSummary {
   createdAt: number
   createdBy: string
   scope?: string
+  /** A follow-up: the task whose conversation it continues. */
+  parent?: string
   cancelRequested: boolean
+  /** What the task waits for on the phone, while it is awaiting-approval or awaiting-answer. */
+  pending?: PendingRequest
   startedAt: number | null
   finishedAt: number | null
   durationMs: number | null
@@ -86,6 +92,8 @@ export interface AddInput {
   wait?: boolean
   /** How long to try to reach the target and wait for its receipt (default DELIVERY_WAIT_MS). */
   deliverMs?: number
+  /** A follow-up of this finished task (set by `reply`). */
+  parent?: string
 }
 
 export type AddEvent =
@@ -120,8 +128,26 @@ export interface CancelResult { id: string, status: TaskStatus, cancelRequested:
 export interface PruneResult { archived: number, removed: number, keptForCreator: number, docBytesBefore: number, docBytesAfter: number }
 
 export type WatchEvent =
-  | { event: 'status', id: string, text: string, status: TaskStatus, attempt: number, targetName: string | null }
+  /** `pending`: with awaiting-approval / awaiting-answer, what the phone is asked. */
+  | { event: 'status', id: string, text: string, status: TaskStatus, attempt: number, targetName: string | null, pending?: PendingRequest }
   | { event: 'finished', task: TaskDetail }
+
+export interface ApproveInput { id: string, forTask?: boolean }
+export interface DenyInput { id: string, note?: string }
+export interface ReplyInput { id: string, text: string }
+
+/** An answer written here: it takes effect when it reaches the desktop (`delivered`: reached now). */
+export interface AnswerResult {
+  id: string
+  requestId: string
+  decision: 'allow-once' | 'allow-task' | 'deny' | 'reply'
+  delivered: boolean
+}
+
+/** `reply` answered the task's question, or (finished task) queued a follow-up. */
+export type ReplyResult =
+  | ({ kind: 'answer' } & AnswerResult)
+  | ({ kind: 'follow-up', parent: string } & AddResult)
 
 export interface PairInput { ttlMs?: number }
 export type PairEvent = { event: 'invite', invite: string, expiresAt: string, webUrls: string[] }
@@ -171,6 +197,12 @@ export interface DispatchApi {
   show: UseCase<{ id: string }, TaskDetail>
   /** Ask the target desktop to stop a task (a queued one then never runs). */
   cancel: UseCase<{ id: string }, CancelResult>
+  /** Allow the tool call a task waits on: once, or (`forTask`) such calls for the rest of the task. */
+  approve: UseCase<ApproveInput, AnswerResult>
+  /** Refuse the tool call a task waits on; Claude reads the note. */
+  deny: UseCase<DenyInput, AnswerResult>
+  /** Answer the question a task asks; on a finished task, a follow-up continuing its conversation. */
+  reply: UseCase<ReplyInput, ReplyResult, AddEvent>
   /** Archive finished tasks older than `olderThanMs` and drop the ones this device created from the document. */
   prune: UseCase<{ olderThanMs: number }, PruneResult>
   /** Stream task status changes and completions until cancelled. */
@@ -233,7 +265,7 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
   join: raw => ({ invite: string(object(raw), 'invite', 4096) }),
   add: raw => {
     const o = object(raw)
-    return defined({ text: string(o, 'text'), to: optional(o, 'to', (x, k) => string(x, k, 200)), scope: optional(o, 'scope', (x, k) => string(x, k, 4096)), wait: optional(o, 'wait', boolean), deliverMs: optional(o, 'deliverMs', count) })
+    return defined({ text: string(o, 'text'), to: optional(o, 'to', (x, k) => string(x, k, 200)), scope: optional(o, 'scope', (x, k) => string(x, k, 4096)), wait: optional(o, 'wait', boolean), deliverMs: optional(o, 'deliverMs', count), parent: optional(o, 'parent', (x, k) => string(x, k, 200)) })
   },
   tasks: raw => {
     const o = object(raw)
@@ -241,6 +273,9 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
   },
   show: raw => ({ id: string(object(raw), 'id', 200) }),
   cancel: raw => ({ id: string(object(raw), 'id', 200) }),
+  approve: raw => { const o = object(raw); return defined({ id: string(o, 'id', 200), forTask: optional(o, 'forTask', boolean) }) },
+  deny: raw => { const o = object(raw); return defined({ id: string(o, 'id', 200), note: optional(o, 'note', (x, k) => string(x, k, 4096)) }) },
+  reply: raw => { const o = object(raw); return { id: string(o, 'id', 200), text: string(o, 'text') } },
   prune: raw => ({ olderThanMs: count(object(raw), 'olderThanMs') }),
   watch: none,
   sync: raw => defined({ timeoutMs: optional(object(raw), 'timeoutMs', count) }),

@@ -4,11 +4,13 @@
 import * as Y from 'yjs'
 import type { Member } from '../../core/index.ts'
 import type { Task } from '../tasks/task-board.ts'
-import { isFinal } from '../tasks/task-rules.ts'
-import { TaskNotFoundError } from '../tasks/errors.ts'
+import { isFinal, isWaiting } from '../tasks/task-rules.ts'
+import type { AnswerDecision } from '../tasks/task-rules.ts'
+import { NothingPendingError, TaskNotFoundError } from '../tasks/errors.ts'
 import { finishedTime } from '../tasks/retention.ts'
 import type {
-  AddEvent, AddInput, AddResult, CallOptions, CancelResult, PruneResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
+  AddEvent, AddInput, AddResult, AnswerResult, ApproveInput, CallOptions, CancelResult, DenyInput, PruneResult, ReplyInput, ReplyResult,
+  TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
 import type { AppContext } from './context.ts'
 import type { ArchivedTask } from './ports.ts'
@@ -33,7 +35,7 @@ export async function addTask (ctx: AppContext, input: AddInput, options: CallOp
   const emit = options.onEvent ?? (() => {})
   const signal = options.signal ?? new AbortController().signal
   const target = await resolveTarget(ctx, input.to)
-  const task = board.addTask({ text: input.text, target: target.peerId, ...(input.scope !== undefined ? { scope: input.scope } : {}) })
+  const task = board.addTask({ text: input.text, target: target.peerId, ...(input.scope !== undefined ? { scope: input.scope } : {}), ...(input.parent !== undefined ? { parent: input.parent } : {}) })
   await device.space.flush()
   // On disk now: the caller may say "queued" whatever happens next.
   emit({ event: 'queued', id: task.id, target: target.peerId, targetName: target.name })
@@ -80,6 +82,41 @@ export async function cancelTask (ctx: AppContext, input: { id: string }): Promi
   return { id: t.id, status: t.status, cancelRequested: true, alreadyFinished: false }
 }
 
+export async function approveTask (ctx: AppContext, input: ApproveInput): Promise<AnswerResult> {
+  return await answerTask(ctx, input.id, input.forTask === true ? 'allow-task' : 'allow-once')
+}
+
+export async function denyTask (ctx: AppContext, input: DenyInput): Promise<AnswerResult> {
+  return await answerTask(ctx, input.id, 'deny', input.note)
+}
+
+/**
+ * Answers a task's question; on a finished task, queues a follow-up: a new task linked to it
+ * (its desktop continues the same conversation; a `$` task's follow-up is another command in
+ * the same folder). A finished task itself never changes, so retention and the rules hold.
+ */
+export async function replyTask (ctx: AppContext, input: ReplyInput, options: CallOptions<AddEvent> = {}): Promise<ReplyResult> {
+  if (input.text.trim() === '') throw new NothingPendingError(input.id, 'given', 'the reply is empty')
+  const task = findTask(ctx, [], input.id).task
+  if (task.status === 'awaiting-answer') return { kind: 'answer', ...await answerTask(ctx, task.id, 'reply', input.text) }
+  if (!isFinal(task.status)) throw new NothingPendingError(task.id, task.status, task.status === 'awaiting-approval' ? 'it waits for approval: answer with approve or deny' : 'it asks nothing now; reply once it asks or has finished')
+  const command = /^\$[ \t]/.test(task.text)
+  const text = command && !/^\$[ \t]/.test(input.text) ? `$ ${input.text}` : input.text
+  const added = await addTask(ctx, { text, to: task.target, parent: task.id, ...(task.scope !== undefined ? { scope: task.scope } : {}) }, options)
+  return { kind: 'follow-up', parent: task.id, ...added }
+}
+
+/** Writes the answer to the request the task waits on; saved before it returns, sent as soon as the desktop is reachable. */
+async function answerTask (ctx: AppContext, query: string, decision: AnswerDecision, text?: string): Promise<AnswerResult> {
+  const task = findTask(ctx, [], query).task
+  const pending = task.pending
+  if (!isWaiting(task.status) || pending == null) throw new NothingPendingError(task.id, task.status)
+  ctx.board.answerRequest(task.id, pending.id, decision, text)
+  await ctx.device.space.flush()
+  const delivered = await reach(ctx, task.target, CANCEL_REACH_MS)
+  return { id: task.id, requestId: pending.id, decision, delivered }
+}
+
 export async function pruneTasks (ctx: AppContext, input: { olderThanMs: number }): Promise<PruneResult> {
   const { board, device } = ctx
   const cutoff = device.now() - input.olderThanMs
@@ -104,7 +141,7 @@ export async function watchTasks (ctx: AppContext, options: CallOptions<WatchEve
       const key = `${t.status}/${t.attempt}`
       if (seen.get(id) === key) continue
       seen.set(id, key)
-      emit({ event: 'status', id, text: t.text, status: t.status, attempt: t.attempt, targetName: ctx.device.space.members.get(t.target)?.name ?? null })
+      emit({ event: 'status', id, text: t.text, status: t.status, attempt: t.attempt, targetName: ctx.device.space.members.get(t.target)?.name ?? null, ...(isWaiting(t.status) && t.pending != null ? { pending: t.pending } : {}) })
       if (isFinal(t.status)) emit({ event: 'finished', task: detail(ctx, t) })
     }
   }
@@ -149,7 +186,9 @@ function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean):
     createdAt: t.createdAt,
     createdBy: t.createdBy,
     ...(t.scope !== undefined ? { scope: t.scope } : {}),
+    ...(t.parent !== undefined ? { parent: t.parent } : {}),
     cancelRequested: t.cancelRequested,
+    ...(isWaiting(t.status) && t.pending != null ? { pending: t.pending } : {}),
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,
     durationMs: duration(t),

@@ -16,6 +16,8 @@ export interface DesktopAgentOptions {
   flags: Partial<Grants>
   executor: ExecutorMode
   concurrency?: number
+  /** How long a request to the phone waits (default 24 h); 0: never ask. */
+  approvalTimeoutMs?: number
   env: NodeJS.ProcessEnv
   /** Notices for the person at the desktop. */
   log: (line: string) => void
@@ -44,6 +46,7 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, opts:
     board,
     executor: opts.executor,
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+    ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
     env: opts.env,
     log: opts.log
   })

@@ -13,7 +13,8 @@ import { tasks } from './tasks.ts'
 import { show } from './show.ts'
 import { watch } from './watch.ts'
 import { cancel } from './cancel.ts'
+import { approve, deny, reply } from './answer.ts'
 import { prune } from './prune.ts'
 import { demo } from './demo.ts'
 
-export const verbs: Verb[] = [desktop, pair, join, add, tasks, show, watch, sync, cancel, devices, revoke, prune, relay, demo]
+export const verbs: Verb[] = [desktop, pair, join, add, tasks, show, watch, sync, cancel, approve, deny, reply, devices, revoke, prune, relay, demo]
