@@ -1,5 +1,6 @@
 // The phone web app's page: pairing (invite in the URL fragment, pasted, or scanned by camera),
-// the task list with live log and results, adding and cancelling tasks, devices, notifications.
+// the task list with live log and results, adding and cancelling tasks, answering what a task
+// waits for (approve / deny / reply) and following up on a finished one, devices, notifications.
 // Every action and every list goes through the application API (`phone.app`): the Add button
 // calls the same `add` use case as `dispatch add` (peers/app/tasks.ts).
 
@@ -20,13 +21,20 @@ function h (tag: string, attrs: Record<string, string> = {}, ...children: Array<
 let phone: Phone
 const seenFinal = new Set<string>()
 let open = new Set<string>()
+/** What the person is typing into a card (reply, note, follow-up): kept across re-renders. */
+const drafts = new Map<string, string>()
 
 async function main (): Promise<void> {
   const params = new URLSearchParams(location.search)
   phone = await Phone.open({ transport: (params.get('transport') ?? 'any') as TransportChoice, dbPrefix: params.get('db') ?? undefined })
   phone.on('change', render)
   // Completions, as `dispatch watch` gets them; runs for the life of the page.
-  phone.app.watch({}, { onEvent: event => { if (event.event === 'finished') noticeFinished(event.task) } })
+  phone.app.watch({}, {
+    onEvent: event => {
+      if (event.event === 'finished') noticeFinished(event.task)
+      else if (event.pending !== undefined) notify(`Dispatch: ${event.pending.kind === 'approval' ? 'approval needed' : 'a question'}`, event.pending.kind === 'approval' ? event.pending.summary : event.pending.question)
+    }
+  })
     .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })
   document.body.dataset.peer = phone.peerId
   const invite = decodeURIComponent(location.hash.slice(1))
@@ -146,6 +154,15 @@ function noticeFinished (task: { id: string, status: string, text: string, resul
   }
 }
 
+/** A request from the desktop: an OS notification when the page is in the background, else a notice. */
+function notify (title: string, body: string): void {
+  if (document.hidden && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+    new Notification(title, { body }) // eslint-disable-line no-new
+  } else {
+    notice(`${title}: ${body}`)
+  }
+}
+
 function notice (text: string): void {
   const el = h('div', { class: 'notice', role: 'status' }, text)
   $('#notices').append(el)
@@ -184,7 +201,16 @@ function draw (devices: DeviceView[], tasks: TaskSummary[]): void {
 function renderTasks (tasks: TaskSummary[]): void {
   const list = $('#tasks')
   if (tasks.length === 0) { list.replaceChildren(h('p', { class: 'empty' }, 'No tasks yet. Add one above: try “$ ls”.')); return }
+  // A re-render replaces the cards: give the focus (and caret) back to the field being typed in.
+  const active = document.activeElement as HTMLInputElement | null
+  const typing = active?.dataset?.draft
+  const caret = active?.selectionStart ?? null
   list.replaceChildren(...tasks.map(taskCard))
+  if (typing !== undefined) {
+    const again = list.querySelector<HTMLInputElement>(`input[data-draft="${CSS.escape(typing)}"]`)
+    again?.focus()
+    if (again !== null && caret !== null) again.setSelectionRange(caret, caret)
+  }
 }
 
 function taskCard (task: TaskSummary): HTMLElement {
@@ -212,6 +238,8 @@ function taskCard (task: TaskSummary): HTMLElement {
     card.append(details)
   }
   const finished = isFinal(task.status)
+  if (task.pending !== undefined) card.append(requestBox(task))
+  if (finished) card.append(followUpBox(task))
   if (!finished && !task.cancelRequested && task.createdBy === phone.peerId) {
     const cancel = h('button', { class: 'cancel' }, 'Cancel')
     cancel.addEventListener('click', () => {
@@ -222,6 +250,61 @@ function taskCard (task: TaskSummary): HTMLElement {
     card.append(h('p', { class: 'scope' }, 'cancel requested…'))
   }
   return card
+}
+
+/** A text field whose value survives re-renders (keyed by task and purpose). */
+function draftInput (key: string, cls: string, placeholder: string): HTMLInputElement {
+  const input = h('input', { class: cls, type: 'text', placeholder, 'aria-label': placeholder, 'data-draft': key }) as HTMLInputElement
+  input.value = drafts.get(key) ?? ''
+  input.addEventListener('input', () => { drafts.set(key, input.value) })
+  return input
+}
+
+/** What the task waits for, with the answers: allow once / for this task / deny with a note, or a reply. */
+function requestBox (task: TaskSummary): HTMLElement {
+  const p = task.pending!
+  const box = h('div', { class: 'request', 'data-request': p.id })
+  const failed = (what: string) => (err: Error) => { notice(`${what}: ${err.message}`) }
+  const sent = (r: { delivered: boolean }) => { notice(r.delivered ? 'Answer sent' : 'Answer saved: it is sent when the desktop is reachable') }
+  if (p.kind === 'approval') {
+    box.append(h('p', { class: 'ask' }, 'Wants to run: ', h('code', {}, p.summary)), h('p', { class: 'scope' }, p.reason))
+    const note = draftInput(`${task.id}:note`, 'note', 'Note for Claude (optional)')
+    const once = h('button', { class: 'approve primary' }, 'Allow once')
+    const forTask = h('button', { class: 'approve-task' }, 'Allow for this task')
+    const deny = h('button', { class: 'deny' }, 'Deny')
+    once.addEventListener('click', () => { phone.app.approve({ id: task.id }).then(sent, failed('Not approved')) })
+    forTask.addEventListener('click', () => { phone.app.approve({ id: task.id, forTask: true }).then(sent, failed('Not approved')) })
+    deny.addEventListener('click', () => {
+      const text = note.value.trim()
+      phone.app.deny({ id: task.id, ...(text !== '' ? { note: text } : {}) }).then(r => { drafts.delete(`${task.id}:note`); sent(r) }, failed('Not denied'))
+    })
+    box.append(h('div', { class: 'answers' }, once, forTask, deny), note)
+  } else {
+    box.append(h('p', { class: 'ask' }, 'Asks: ', p.question))
+    const input = draftInput(`${task.id}:reply`, 'reply-text', 'Your answer')
+    const send = h('button', { class: 'reply primary' }, 'Reply')
+    send.addEventListener('click', () => {
+      if (input.value.trim() === '') return
+      phone.app.reply({ id: task.id, text: input.value }).then(() => { drafts.delete(`${task.id}:reply`); notice('Answer saved') }, failed('Not answered'))
+    })
+    box.append(input, send)
+  }
+  return box
+}
+
+/** A finished task continues with a follow-up (a new task that carries its conversation). */
+function followUpBox (task: TaskSummary): HTMLElement {
+  const input = draftInput(`${task.id}:follow`, 'follow-text', 'Follow up…')
+  const send = h('button', { class: 'follow-up' }, 'Send')
+  send.addEventListener('click', () => {
+    if (input.value.trim() === '') return
+    phone.app.reply({ id: task.id, text: input.value }).then(r => {
+      drafts.delete(`${task.id}:follow`)
+      notice(r.kind === 'follow-up' && r.delivered ? `Follow-up sent: ${r.targetName} has it` : 'Follow-up queued')
+      render()
+    }, (err: Error) => { notice(`Not sent: ${err.message}`) })
+  })
+  return h('div', { class: 'follow' }, input, send)
 }
 
 function renderDevices (devices: DeviceView[]): void {
