@@ -43,11 +43,13 @@ function byTask (scripts: Scripts): (req: RecordedRequest) => ScriptStep {
   }
 }
 
-async function setup (scripts: Scripts, opts: Partial<AgentOptions> = {}) {
+/** `askIn`: a folder inside the work folder granted with --ask. */
+async function setup (scripts: Scripts, opts: Partial<AgentOptions> = {}, askIn?: string) {
   const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'dispatch-approvals-')))
   const work = path.join(dir, 'work')
   const home = path.join(dir, 'home')
   await fs.mkdir(work)
+  if (askIn !== undefined) await fs.mkdir(path.join(work, askIn))
   const double = await startAnthropicDouble(byTask(scripts))
   const doc = new Y.Doc()
   for (const [id, role] of [[PHONE, 'phone'], [DESK, 'desktop']] as const) {
@@ -57,7 +59,7 @@ async function setup (scripts: Scripts, opts: Partial<AgentOptions> = {}) {
   const agents: Agent[] = []
   const start = async (): Promise<Agent> => {
     const claude = new ClaudeExecutor({ apiKey: 'sk-test', baseURL: double.url, env: {} })
-    const agent = new Agent({ doc, deviceId: DESK, home, env: {}, keepAwake: false, log: () => {}, executors: { claude }, grants: { readWrite: [work], readOnly: [], terminal: false, network: false }, ...opts })
+    const agent = new Agent({ doc, deviceId: DESK, home, env: {}, keepAwake: false, log: () => {}, executors: { claude }, grants: { readWrite: [work], readOnly: [], terminal: false, network: false, ...(askIn !== undefined ? { ask: [path.join(work, askIn)] } : {}) }, ...opts })
     agents.push(agent)
     await agent.start()
     return agent
@@ -190,6 +192,29 @@ test('stopped while waiting: still waiting with the same request; the answer giv
     const reqs = s.requestsOf('write outside')
     assert.is(reqs.length, 2, 'the first reply was not asked for again')
     assert.equal(toolResults(reqs[1]!).map((r) => r.is_error), [false, false])
+  } finally { await s.done() }
+})
+
+test('--ask DIR: a call inside it waits for approval even though the grants cover it; others do not', async () => {
+  const s = await setup({
+    'read both': [
+      { toolUses: [{ name: 'read', input: { file_path: 'open.txt' } }] },
+      { toolUses: [{ name: 'read', input: { file_path: 'private/diary.txt' } }] },
+      { text: 'Read both.' }
+    ]
+  }, {}, 'private')
+  try {
+    await fs.writeFile(path.join(s.work, 'open.txt'), 'open text')
+    await fs.writeFile(path.join(s.work, 'private', 'diary.txt'), 'dear diary')
+    const t = s.phone.addTask({ text: 'read both', target: DESK })
+    await until(() => s.phone.get(t.id)?.status === 'awaiting-approval')
+    const p = s.phone.get(t.id)!.pending!
+    assert.is(p.kind === 'approval' && p.tool, 'read')
+    assert.match(p.kind === 'approval' ? p.reason : '', /where every call asks first \(--ask\)/)
+    assert.is(s.requestsOf('read both').length, 2, 'the first read went through without asking')
+    s.phone.answerRequest(t.id, p.id, 'allow-once')
+    await until(() => finished(s.phone.get(t.id)))
+    assert.match(toolResults(s.requestsOf('read both').at(-1)!)[0]!.text, /dear diary/)
   } finally { await s.done() }
 })
 

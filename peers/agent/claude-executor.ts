@@ -262,6 +262,11 @@ async function check (name: string, input: Record<string, unknown>, perms: Permi
     if (!d.allowed) return { denial: `${access} ${JSON.stringify(p)}: ${d.reason}`, askable: d.real !== undefined, paths: d.real !== undefined ? [d.real] : [] }
     paths.push(d.real!)
   }
+  // Inside a folder granted with --ask, even a call the grants cover waits for the phone.
+  for (const real of paths) {
+    const askRoot = await perms.askRootOf(real)
+    if (askRoot !== undefined) return { denial: `inside ${askRoot}, where every call asks first (--ask)`, askable: true, paths }
+  }
   return { askable: false, paths }
 }
 

@@ -36,7 +36,7 @@ export interface DesktopAgent {
 export async function startDesktopAgent (device: Device, board: TaskBoard, opts: DesktopAgentOptions): Promise<DesktopAgent> {
   const home = device.layout.dir
   const grants = await loadGrants(home, opts.flags)
-  const flagged = opts.flags.readWrite !== undefined || opts.flags.readOnly !== undefined || opts.flags.terminal !== undefined || opts.flags.network !== undefined
+  const flagged = opts.flags.readWrite !== undefined || opts.flags.readOnly !== undefined || opts.flags.ask !== undefined || opts.flags.terminal !== undefined || opts.flags.network !== undefined
   if (flagged) await saveGrants(home, grants)
   const agent = new Agent({
     doc: device.space.doc,
@@ -87,7 +87,8 @@ export function describeSetup (grants: Grants, executor: ExecutorMode, env: Node
   const lines: string[] = []
   const key = env.ANTHROPIC_API_KEY !== undefined && env.ANTHROPIC_API_KEY !== ''
   const folders = [...grants.readWrite.map(f => `${f} (read-write)`), ...grants.readOnly.map(f => `${f} (read-only)`)]
-  lines.push(`grants: ${folders.length > 0 ? folders.join(', ') : 'no folders'}; terminal ${grants.terminal ? 'on' : 'off'}; network ${grants.network ? 'on' : 'off'}`)
+  const folders2 = [...folders, ...(grants.ask ?? []).map(f => `${f} (asks the phone first)`)]
+  lines.push(`grants: ${folders2.length > 0 ? folders2.join(', ') : 'no folders'}; terminal ${grants.terminal ? 'on' : 'off'}; network ${grants.network ? 'on' : 'off'}`)
   if (executor !== 'shell' && key) {
     const base = env.ANTHROPIC_BASE_URL !== undefined && env.ANTHROPIC_BASE_URL !== '' ? ` at ${env.ANTHROPIC_BASE_URL}` : ''
     lines.push(`tasks run with Claude (${env.DISPATCH_MODEL || DEFAULT_MODEL}${base}); \`$ <command>\` tasks ${executor === 'claude' ? 'too' : 'run in the shell'}`)

@@ -11,11 +11,12 @@ import { UsageError } from '../verb.ts'
 import { parseDuration } from '../format.ts'
 import type { Verb, VerbContext } from '../verb.ts'
 
-function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: string[], terminal?: boolean, network?: boolean } {
+function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: string[], ask?: string[], terminal?: boolean, network?: boolean } {
   const v = ctx.values
   return {
     ...(v.allow !== undefined ? { readWrite: v.allow as string[] } : {}),
     ...(v['allow-read'] !== undefined ? { readOnly: v['allow-read'] as string[] } : {}),
+    ...(v.ask !== undefined ? { ask: v.ask as string[] } : {}),
     ...(v.terminal === true ? { terminal: true } : {}),
     ...(v.network === true ? { network: true } : {})
   }
@@ -23,7 +24,7 @@ function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: strin
 
 export const desktop: Verb = {
   name: 'desktop',
-  usage: '[--name N] [--web [--web-port P]] [--listen MULTIADDR]... [--allow DIR]... [--allow-read DIR]... [--terminal] [--network] [--executor auto|claude|shell] [--concurrency N] [--approval-timeout DURATION] [--relay MULTIADDR]...',
+  usage: '[--name N] [--web [--web-port P]] [--listen MULTIADDR]... [--allow DIR]... [--allow-read DIR]... [--ask DIR]... [--terminal] [--network] [--executor auto|claude|shell] [--concurrency N] [--approval-timeout DURATION] [--relay MULTIADDR]...',
   summary: 'run this device as a desktop: stay online, sync, run the tasks addressed to it',
   options: {
     name: { type: 'string' },
@@ -33,6 +34,7 @@ export const desktop: Verb = {
     relay: { type: 'string', multiple: true },
     allow: { type: 'string', multiple: true },
     'allow-read': { type: 'string', multiple: true },
+    ask: { type: 'string', multiple: true },
     terminal: { type: 'boolean' },
     network: { type: 'boolean' },
     executor: { type: 'string' },
