@@ -91,8 +91,14 @@ export class IndexedDbBlobStore implements BlobStore {
     const done = idbTransaction(tx)
     const r = await idbRequest(blobs.get(hash)) as BlobRecord | undefined
     const at = r === undefined || r.complete ? 0 : r.size
-    if (offset !== at || (r?.complete ?? false)) { tx.abort(); await done.catch(() => {}); throw new BlobOffsetError(`blob ${hash.slice(0, 12)}: append at ${offset}, but ${at} bytes are held`) }
-    if (at + bytes.length > this.maxBytes) { tx.abort(); await done.catch(() => {}); throw new BlobTooLargeError(`blob ${hash.slice(0, 12)} would exceed ${this.maxBytes} bytes`) }
+    const refuse = async (error: Error): Promise<never> => {
+      tx.abort()
+      // The abort we just asked for rejects `done`; the error the caller gets is `error`.
+      await done.catch(() => {})
+      throw error
+    }
+    if (offset !== at || (r?.complete ?? false)) await refuse(new BlobOffsetError(`blob ${hash.slice(0, 12)}: append at ${offset}, but ${at} bytes are held`))
+    if (at + bytes.length > this.maxBytes) await refuse(new BlobTooLargeError(`blob ${hash.slice(0, 12)} would exceed ${this.maxBytes} bytes`))
     // Stored as an ArrayBuffer of exactly these bytes (a view's buffer may be larger).
     tx.objectStore(CHUNKS).put(bytes.slice().buffer, [hash, offset])
     blobs.put({ size: at + bytes.length, complete: false } satisfies BlobRecord, hash)

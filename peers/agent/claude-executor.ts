@@ -350,6 +350,7 @@ class ConversationSession {
   }
 
   async close (): Promise<void> {
+    // A failed save already failed the call that made it; closing only waits for the last one.
     await this.#saving.catch(() => {})
   }
 }
