@@ -25,7 +25,10 @@ import { KeepAwake } from './keep-awake.ts'
 import { ShellExecutor } from './shell-executor.ts'
 import { ClaudeExecutor } from './claude-executor.ts'
 import { routeTask } from './executor.ts'
-import type { AskRequest, Executor, ExecutorMode, ExecutionResult } from './executor.ts'
+import type { AskRequest, Executor, ExecutorMode, ExecutionResult, PlacedAttachment } from './executor.ts'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { BlobStore } from '../../core/index.ts'
 import { ConversationStore } from './conversation-store.ts'
 import { changedFiles, snapshotFolders } from './outputs.ts'
 
@@ -59,7 +62,14 @@ export interface AgentOptions {
   log?: (message: string) => void
   /** How long an approval or question waits for the phone (default 24 h); then it is a deny. 0: never ask, refuse. */
   approvalTimeoutMs?: number
+  /** Where attachments come from: this desktop's blob store, and how to fetch a blob from a member into it. */
+  blobs?: { store: BlobStore, fetch: (peerId: string, sha256: string) => Promise<void> }
 }
+
+/** The folder, inside the task's working folder, where a task's attachments are written. */
+export const ATTACHMENTS_DIR = 'dispatch-attachments'
+/** After a failed fetch of a task's attachments, wait this long before trying again. */
+const ATTACHMENT_RETRY_MS = 2_000
 
 export type AgentEvents = {
   'task-start': (taskId: string) => void
@@ -83,6 +93,8 @@ export class Agent extends ObservableV2<AgentEvents> {
   #runs = new Map<string, Run>()
   #audit: AuditLog | undefined
   #conversations: ConversationStore
+  /** Tasks whose attachments are being fetched (or wait for a retry): not launched until they are here. */
+  #fetching = new Set<string>()
   #awake: KeepAwake
   #log: (m: string) => void
   #started = false
@@ -158,12 +170,60 @@ export class Agent extends ObservableV2<AgentEvents> {
     for (const t of this.board.list()) {
       if (this.#busy() >= this.concurrency) break
       if (t.target !== this.deviceId || t.status !== 'queued' || t.cancelRequested || this.#runs.has(t.id)) continue
+      if ((t.attachments ?? []).length > 0 && this.#fetching.has(t.id)) continue
+      if ((t.attachments ?? []).length > 0 && t.attempt === 0 && !this.#attachmentsHere.has(t.id)) { this.#fetchAttachments(t); continue }
       try {
         this.#launch(t)
       } catch (err) {
         this.#log(`task ${t.id}: cannot claim: ${(err as Error).message}`)
       }
     }
+  }
+
+  /** Tasks whose attachments are all in the blob store (checked once fetched). */
+  #attachmentsHere = new Set<string>()
+
+  /**
+   * Fetches a queued task's attachments from its creator into the blob store; the task is
+   * claimed only once they are all here (so a claim tells the phone they arrived). A failure
+   * (the phone is unreachable) is retried a little later, for as long as the task is queued.
+   */
+  #fetchAttachments (t: Task): void {
+    const blobs = this.#opts.blobs
+    if (blobs === undefined) { this.#attachmentsHere.add(t.id); this.#schedule(); return }
+    this.#fetching.add(t.id)
+    void (async () => {
+      for (const a of t.attachments ?? []) {
+        if (await blobs.store.size(a.sha256) === undefined) await blobs.fetch(t.createdBy, a.sha256)
+      }
+    })().then(() => {
+      this.#attachmentsHere.add(t.id)
+      this.#fetching.delete(t.id)
+      this.#schedule()
+    }, (err: Error) => {
+      this.#log(`task ${t.id}: attachments not fetched yet (${err.message}); trying again`)
+      const timer = setTimeout(() => { this.#fetching.delete(t.id); this.#schedule() }, ATTACHMENT_RETRY_MS)
+      timer.unref()
+    })
+  }
+
+  /** Writes the task's attachments into `<workdir>/dispatch-attachments/<task id>/`, checked against the grants. */
+  async #placeAttachments (task: Task, permissions: Permissions): Promise<PlacedAttachment[]> {
+    const files = task.attachments ?? []
+    if (files.length === 0) return []
+    const store = this.#opts.blobs?.store
+    if (store === undefined) throw new Error('this desktop keeps no blob store; attachments cannot be placed')
+    const dir = path.join(permissions.workdir(), ATTACHMENTS_DIR, task.id)
+    await permissions.check(path.join(dir, files[0]!.name), 'write')
+    await fs.mkdir(dir, { recursive: true })
+    const out: PlacedAttachment[] = []
+    for (const a of files) {
+      const bytes = await store.read(a.sha256, 0, a.size)
+      const file = path.join(dir, a.name)
+      await fs.writeFile(file, bytes)
+      out.push({ name: a.name, type: a.type, size: a.size, path: file })
+    }
+    return out
   }
 
   /** Runs holding a slot (not paused on the phone). */
@@ -272,6 +332,14 @@ export class Agent extends ObservableV2<AgentEvents> {
       return failed((err as Error).message)
     }
     const roots = this.#opts.grants.readWrite.length > 0 || task.scope !== undefined ? (task.scope !== undefined ? [task.scope] : this.#opts.grants.readWrite) : []
+    let attachments: PlacedAttachment[] = []
+    try {
+      // Before the snapshot: attachments are inputs, not outputs.
+      if (!resume) attachments = await this.#placeAttachments(task, permissions)
+      else attachments = (task.attachments ?? []).map(a => ({ name: a.name, type: a.type, size: a.size, path: path.join(permissions.workdir(), ATTACHMENTS_DIR, task.id, a.name) }))
+    } catch (err) {
+      return failed(`attachments: ${(err as Error).message}`)
+    }
     const before = await snapshotFolders(roots)
     log('status', resume ? `resumed with ${executor.name}, still waiting on the phone` : `running with ${executor.name}`)
     // A timeout of 0: the phone is never asked, calls outside the grants are refused outright.
@@ -286,7 +354,8 @@ export class Agent extends ObservableV2<AgentEvents> {
       ...(ask !== undefined ? { ask } : {}),
       conversations: this.#conversations,
       ...(resume ? { resume: true } : {}),
-      ...(task.parent !== undefined ? { parent: task.parent } : {})
+      ...(task.parent !== undefined ? { parent: task.parent } : {}),
+      ...(attachments.length > 0 ? { attachments } : {})
     })
       .catch((err: unknown): ExecutionResult => ({ status: 'failed', error: (err as Error).message }))
     // A cancel must end the task within 2 s even if an executor is slow to notice.

@@ -15,10 +15,11 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { betaAgentToolset20260401 } from '@anthropic-ai/sdk/tools/agent-toolset/node'
 import * as path from 'node:path'
+import * as fs from 'node:fs/promises'
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError'
 import { runRunnableTool, toolErrorContent } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool'
 import type { BetaRunnableTool, BetaToolRunContext } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool'
-import type { BetaMessage, BetaMessageParam, BetaToolResultBlockParam, BetaToolUnion, BetaToolUseBlock } from '@anthropic-ai/sdk/resources/beta'
+import type { BetaContentBlockParam, BetaMessage, BetaMessageParam, BetaToolResultBlockParam, BetaToolUnion, BetaToolUseBlock } from '@anthropic-ai/sdk/resources/beta'
 import type { Executor, ExecutionContext, ExecutionResult } from './executor.ts'
 import { isWithin, realLocation } from './permissions.ts'
 import type { Access, Permissions } from './permissions.ts'
@@ -363,13 +364,31 @@ async function startingConversation (ctx: ExecutionContext): Promise<Conversatio
     if (saved === undefined) throw new ConversationLostError('the saved conversation of this waiting task is missing from the desktop\'s home; it cannot resume')
     return saved
   }
+  const first = await userMessage(ctx)
   if (ctx.parent !== undefined && store !== undefined) {
     const parent = await store.load(ctx.parent)
     if (parent !== undefined && parent.messages.at(-1)?.role === 'assistant') {
-      return { messages: [...parent.messages, { role: 'user', content: ctx.text }], results: {}, standing: [] }
+      return { messages: [...parent.messages, first], results: {}, standing: [] }
     }
   }
-  return { messages: [{ role: 'user', content: ctx.text }], results: {}, standing: [] }
+  return { messages: [first], results: {}, standing: [] }
+}
+
+/** Media types the Messages API takes as image blocks. */
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])
+
+/** The task's text; with attachments, images as image blocks and every file named by its path. */
+async function userMessage (ctx: ExecutionContext): Promise<BetaMessageParam> {
+  const files = ctx.attachments ?? []
+  if (files.length === 0) return { role: 'user', content: ctx.text }
+  const content: BetaContentBlockParam[] = [{ type: 'text', text: ctx.text }]
+  for (const f of files) {
+    if (!IMAGE_TYPES.has(f.type)) continue
+    const data = (await fs.readFile(f.path)).toString('base64')
+    content.push({ type: 'image', source: { type: 'base64', media_type: f.type as 'image/png', data } })
+  }
+  content.push({ type: 'text', text: `Files sent with this task (in your folder): ${files.map((f) => `${f.path} (${f.type}, ${f.size} bytes)`).join('; ')}` })
+  return { role: 'user', content } as BetaMessageParam
 }
 
 function describeCall (name: string, input: Record<string, unknown>): string {

@@ -31,6 +31,16 @@ export interface ExecutionContext {
   resume?: boolean
   /** A follow-up: the task whose conversation this one continues. */
   parent?: string
+  /** Files sent with the task, already written into the task's folder. */
+  attachments?: PlacedAttachment[]
+}
+
+/** An attachment on the desktop's disk, where the task can reach it. */
+export interface PlacedAttachment {
+  name: string
+  type: string
+  size: number
+  path: string
 }
 
 export interface ExecutionResult {

@@ -9,12 +9,12 @@
 
 import type { Member, PairingPrompt } from '../../core/index.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
-import type { LogEntry, PendingRequest, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
-import { TASK_STATUSES } from '../tasks/task-rules.ts'
+import type { Attachment, LogEntry, PendingRequest, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
+import { TASK_STATUSES, parseAttachments } from '../tasks/task-rules.ts'
 
 /** Is a status final (done, failed, cancelled)? For front ends deciding what a task still allows. */
 export { isFinal, TASK_STATUSES } from '../tasks/task-rules.ts'
-export type { TaskStatus, TaskOutput, LogEntry, PendingRequest, Answer } from '../tasks/task-rules.ts'
+export type { TaskStatus, TaskOutput, LogEntry, PendingRequest, Answer, Attachment } from '../tasks/task-rules.ts'
 /** Is a task paused on the phone (awaiting-approval, awaiting-answer)? */
 export { isWaiting } from '../tasks/task-rules.ts'
 
@@ -94,6 +94,10 @@ export interface AddInput {
   deliverMs?: number
   /** A follow-up of this finished task (set by `reply`). */
   parent?: string
+  /** Files sent with the task, already in this device's blob store (the desktop fetches them by sha256). */
+  attachments?: Attachment[]
+  /** With attachments: how long to stay reachable for the desktop to fetch them (default ATTACH_WAIT_MS). */
+  attachWaitMs?: number
 }
 
 export type AddEvent =
@@ -111,6 +115,8 @@ export interface AddResult {
   targetName: string
   /** With `wait`: the finished task. */
   task?: TaskDetail
+  /** With attachments: the desktop has them (it claims a task only once it holds its attachments). */
+  attachmentsDelivered?: boolean
 }
 
 export interface TasksInput {
@@ -251,6 +257,11 @@ const status = (o: Record<string, unknown>, key: string): TaskStatus => {
   if (!(TASK_STATUSES as readonly unknown[]).includes(v)) throw new BadInputError(`${key} must be one of ${TASK_STATUSES.join(', ')}`)
   return v as TaskStatus
 }
+const attachments = (o: Record<string, unknown>, key: string): Attachment[] => {
+  const parsed = parseAttachments(o[key])
+  if (!parsed.ok) throw new BadInputError(parsed.reason)
+  return parsed.value ?? []
+}
 /** Drops keys whose value is undefined, so inputs compare and print as they were given. */
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 const none = (raw: unknown): Record<string, never> => { object(raw); return {} }
@@ -265,7 +276,7 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
   join: raw => ({ invite: string(object(raw), 'invite', 4096) }),
   add: raw => {
     const o = object(raw)
-    return defined({ text: string(o, 'text'), to: optional(o, 'to', (x, k) => string(x, k, 200)), scope: optional(o, 'scope', (x, k) => string(x, k, 4096)), wait: optional(o, 'wait', boolean), deliverMs: optional(o, 'deliverMs', count), parent: optional(o, 'parent', (x, k) => string(x, k, 200)) })
+    return defined({ text: string(o, 'text'), to: optional(o, 'to', (x, k) => string(x, k, 200)), scope: optional(o, 'scope', (x, k) => string(x, k, 4096)), wait: optional(o, 'wait', boolean), deliverMs: optional(o, 'deliverMs', count), parent: optional(o, 'parent', (x, k) => string(x, k, 200)), attachments: optional(o, 'attachments', attachments), attachWaitMs: optional(o, 'attachWaitMs', count) })
   },
   tasks: raw => {
     const o = object(raw)

@@ -18,6 +18,8 @@ import { presenceOf } from './presence.ts'
 
 /** How long `add` tries to reach its target and waits for the receipt before saying "queued here". */
 export const DELIVERY_WAIT_MS = 4_000
+/** With attachments, how long `add` stays reachable for the desktop to fetch them. */
+export const ATTACH_WAIT_MS = 60_000
 /** How long `cancel` tries to reach the target so the request leaves at once. */
 const CANCEL_REACH_MS = 2_000
 
@@ -29,13 +31,24 @@ export class AmbiguousTaskError extends Error {
   name = 'AmbiguousTaskError'
 }
 
+/** An attachment named in `add` whose bytes are not in this device's blob store. */
+export class MissingAttachmentError extends Error {
+  name = 'MissingAttachmentError'
+}
+
 /** Queue a task: on disk before 'queued'; `delivered` once the target acknowledged it. */
 export async function addTask (ctx: AppContext, input: AddInput, options: CallOptions<AddEvent> = {}): Promise<AddResult> {
   const { board, device } = ctx
   const emit = options.onEvent ?? (() => {})
   const signal = options.signal ?? new AbortController().signal
   const target = await resolveTarget(ctx, input.to)
-  const task = board.addTask({ text: input.text, target: target.peerId, ...(input.scope !== undefined ? { scope: input.scope } : {}), ...(input.parent !== undefined ? { parent: input.parent } : {}) })
+  const files = input.attachments ?? []
+  for (const a of files) {
+    // The desktop fetches the bytes from here: refuse a task naming bytes nobody can serve.
+    const size = await device.blobs?.size(a.sha256)
+    if (size !== a.size) throw new MissingAttachmentError(`attachment ${a.name}: its bytes (sha256 ${a.sha256.slice(0, 12)}…, ${a.size} bytes) are not in this device's blob store`)
+  }
+  const task = board.addTask({ text: input.text, target: target.peerId, ...(input.scope !== undefined ? { scope: input.scope } : {}), ...(input.parent !== undefined ? { parent: input.parent } : {}), ...(files.length > 0 ? { attachments: files } : {}) })
   await device.space.flush()
   // On disk now: the caller may say "queued" whatever happens next.
   emit({ event: 'queued', id: task.id, target: target.peerId, targetName: target.name })
@@ -46,6 +59,10 @@ export async function addTask (ctx: AppContext, input: AddInput, options: CallOp
     ? await waitUntil(ctx, () => received(ctx, task.id, target.peerId), Math.max(500, deliverMs - (device.now() - started)), signal)
     : received(ctx, task.id, target.peerId)
   const out: AddResult = { id: task.id, status: 'queued', delivered, target: target.peerId, targetName: target.name }
+  if (files.length > 0) {
+    // The desktop claims it only once it holds the attachments, fetched from here: stay up until then.
+    out.attachmentsDelivered = delivered && await waitUntil(ctx, () => { const t = board.get(task.id); return t === undefined || t.status !== 'queued' || t.attempt > 0 }, input.attachWaitMs ?? ATTACH_WAIT_MS, signal)
+  }
   if (input.wait === true) {
     let last = ''
     await waitUntil(ctx, () => {

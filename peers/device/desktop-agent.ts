@@ -10,6 +10,7 @@ import { isFinal } from '../tasks/task-rules.ts'
 import type { TaskBoard } from '../tasks/task-board.ts'
 import { publishPresence, MAX_ADVERTISED_QUEUED } from '../app/presence.ts'
 import type { Device } from './device.ts'
+import { fetchBlob } from '../../core/index.ts'
 
 export interface DesktopAgentOptions {
   /** Grants given on the command line; saved into the home's grants when any is given. */
@@ -48,7 +49,9 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, opts:
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
     env: opts.env,
-    log: opts.log
+    log: opts.log,
+    // Attachments come from the phone that sent the task, into this home's blob store.
+    blobs: { store: device.blobs, fetch: async (peer, hash) => { await fetchBlob(device.node, peer, hash, device.blobs) } }
   })
 
   let scheduled = false

@@ -28,13 +28,13 @@ import {
   IllegalTransitionError, InvalidTaskFieldError, NothingPendingError, TaskNotFoundError, UnknownTargetError, WrongWriterError
 } from './errors.ts'
 import {
-  canTransition, isFinal, isReachable, isWaiting, parseAnswer, parseAttempt, parseLogEntry, parseOutputs, parsePending,
+  canTransition, isFinal, isReachable, isWaiting, parseAnswer, parseAttachments, parseAttempt, parseLogEntry, parseOutputs, parsePending,
   parseRequest, parseStatus, parseString, parseTime, describe, ANSWER_KEY_PREFIX, MAX_NOTE_CHARS,
   MAX_ERROR_CHARS, MAX_LOG_ENTRIES, MAX_LOG_TEXT_CHARS, MAX_RESULT_CHARS, MAX_SCOPE_CHARS, MAX_TEXT_CHARS,
   MAX_ID_CHARS
 } from './task-rules.ts'
 import type { DeviceRole } from './roles.ts'
-import type { Answer, AnswerDecision, FinalStatus, LogEntry, LogKind, PendingRequest, Task, TaskOutput, TaskProgress, TaskRequest, TaskStatus } from './task-rules.ts'
+import type { Attachment, Answer, AnswerDecision, FinalStatus, LogEntry, LogKind, PendingRequest, Task, TaskOutput, TaskProgress, TaskRequest, TaskStatus } from './task-rules.ts'
 
 export interface RuleViolation {
   taskId: string
@@ -69,6 +69,8 @@ export interface AddTaskInput {
   createdBy?: string
   /** A follow-up: the finished task whose conversation it continues. */
   parent?: string
+  /** Files sent with it (their bytes are in this device's blob store, served to the target). */
+  attachments?: Attachment[]
 }
 
 export interface FinishInput {
@@ -180,6 +182,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     if (input.text.trim() === '') throw new InvalidTaskFieldError('text', 'empty')
     checkInput('target', parseString(input.target, MAX_ID_CHARS))
     if (input.parent !== undefined) checkInput('parent', parseString(input.parent, MAX_ID_CHARS))
+    if (input.attachments !== undefined) checkInput('attachments', parseAttachments(input.attachments))
     if (input.scope !== undefined) {
       checkInput('scope', parseString(input.scope, MAX_SCOPE_CHARS))
       if (input.scope.includes('\0') || !input.scope.startsWith('/')) throw new InvalidTaskFieldError('scope', 'must be an absolute path without NUL bytes')
@@ -195,6 +198,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     m.set('target', input.target)
     if (input.scope !== undefined) m.set('scope', input.scope)
     if (input.parent !== undefined) m.set('parent', input.parent)
+    if (input.attachments !== undefined && input.attachments.length > 0) m.set('attachments', input.attachments)
     m.set('cancelRequested', false)
     this.doc.transact(() => this.tasks.set(id, m), this.origin)
     return this.get(id)!
@@ -401,8 +405,8 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     } else {
       next = { request: { ...prev.request }, progress: { ...prev.progress }, answers: { ...prev.answers } }
       if (prev.malformed !== undefined) next.malformed = prev.malformed
-      for (const f of ['text', 'createdAt', 'createdBy', 'target', 'scope', 'parent'] as const) {
-        if (parsed.request[f] !== prev.request[f]) this.#violation(id, f, get(f), 'creator fields do not change after creation')
+      for (const f of ['text', 'createdAt', 'createdBy', 'target', 'scope', 'parent', 'attachments'] as const) {
+        if (JSON.stringify(parsed.request[f]) !== JSON.stringify(prev.request[f])) this.#violation(id, f, get(f), 'creator fields do not change after creation')
       }
       if (parsed.request.cancelRequested !== prev.request.cancelRequested) {
         if (parsed.request.cancelRequested) next.request.cancelRequested = true

@@ -10,7 +10,7 @@ export const WAITING_STATUSES: readonly TaskStatus[] = ['awaiting-approval', 'aw
 export const FINAL_STATUSES: readonly TaskStatus[] = ['done', 'failed', 'cancelled']
 
 /** Fields written only by the device that created the task. */
-export const CREATOR_FIELDS = ['id', 'text', 'createdAt', 'createdBy', 'target', 'scope', 'cancelRequested', 'parent'] as const
+export const CREATOR_FIELDS = ['id', 'text', 'createdAt', 'createdBy', 'target', 'scope', 'cancelRequested', 'parent', 'attachments'] as const
 /** Fields written only by the task's target desktop. */
 export const EXECUTOR_FIELDS = ['status', 'claimedBy', 'attempt', 'startedAt', 'heartbeatAt', 'finishedAt', 'result', 'error', 'outputs', 'log', 'pending'] as const
 /**
@@ -33,6 +33,8 @@ export const MAX_LOG_ENTRIES = 2000
 export const MAX_OUTPUTS = 200
 export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024
 export const MAX_SUMMARY_CHARS = 2 * 1024
+export const MAX_ATTACHMENTS = 20
+const MAX_ATTACHMENT_NAME_CHARS = 255
 export const MAX_NOTE_CHARS = 4 * 1024
 /** A retry loop can't climb attempts forever; past this a peer is misbehaving. */
 export const MAX_ATTEMPT = 100
@@ -43,6 +45,19 @@ export interface TaskOutput {
   sha256: string
   /** The file's text when it is UTF-8 and at most MAX_INLINE_OUTPUT_BYTES. */
   text?: string
+}
+
+/**
+ * A file sent with a task: only these facts are in the document; the bytes travel by the blob
+ * protocol (core/blob), fetched from the task's creator by sha256 and verified.
+ */
+export interface Attachment {
+  /** A plain file name (no folders). */
+  name: string
+  size: number
+  /** Media type (image/png, text/plain, application/octet-stream...). */
+  type: string
+  sha256: string
 }
 
 /**
@@ -79,6 +94,7 @@ export interface TaskRequest {
   cancelRequested: boolean
   /** A follow-up: the finished task whose conversation this one continues. */
   parent?: string
+  attachments?: Attachment[]
 }
 
 /** Executor half of a task as accepted by the rules. Status absent in the doc means queued. */
@@ -201,6 +217,23 @@ export function parseOutputs (v: unknown): Parsed<TaskOutput[]> {
   return ok(out)
 }
 
+export function parseAttachments (v: unknown): Parsed<Attachment[] | undefined> {
+  if (v === undefined) return ok(undefined)
+  if (!Array.isArray(v)) return bad(`attachments must be a list, got ${describe(v)}`)
+  if (v.length > MAX_ATTACHMENTS) return bad(`${v.length} attachments, more than ${MAX_ATTACHMENTS}`)
+  const out: Attachment[] = []
+  for (const a of v) {
+    if (typeof a !== 'object' || a === null) return bad('an attachment is not an object')
+    const { name, size, type, sha256 } = a as Record<string, unknown>
+    if (typeof name !== 'string' || name === '' || name.length > MAX_ATTACHMENT_NAME_CHARS || /[/\\\0]/.test(name) || name === '.' || name === '..') return bad(`attachment name ${describe(name)} is not a plain file name`)
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) return bad(`attachment ${name} has no valid size`)
+    if (typeof type !== 'string' || type.length > 200) return bad(`attachment ${name} has no valid type`)
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return bad(`attachment ${name} has no valid sha256`)
+    out.push({ name, size, type, sha256 })
+  }
+  return ok(out)
+}
+
 export function parsePending (v: unknown): Parsed<PendingRequest | null | undefined> {
   if (v === undefined || v === null) return ok(v)
   if (typeof v !== 'object' || Array.isArray(v)) return bad(`pending must be an object, got ${describe(v)}`)
@@ -257,12 +290,14 @@ export function parseRequest (key: string, raw: (field: string) => unknown): { r
   const target = field('target', parseString(raw('target'), MAX_ID_CHARS), undefined) ?? ''
   const scope = field('scope', parseString(raw('scope'), MAX_SCOPE_CHARS, true), undefined)
   const parent = field('parent', parseString(raw('parent'), MAX_ID_CHARS, true), undefined)
+  const attachments = field('attachments', parseAttachments(raw('attachments')), undefined)
   const cancel = raw('cancelRequested')
   if (cancel !== undefined && typeof cancel !== 'boolean') problems.push(`cancelRequested: expected true/false, got ${describe(cancel)}`)
   if (scope !== undefined && (scope.includes('\0') || !scope.startsWith('/'))) problems.push('scope: must be an absolute path without NUL bytes')
   const request: TaskRequest = { id: key, text, createdAt, createdBy, target, cancelRequested: cancel === true }
   if (scope !== undefined) request.scope = scope
   if (parent !== undefined) request.parent = parent
+  if (attachments !== undefined) request.attachments = attachments
   return problems.length > 0 ? { request, malformed: `malformed task: ${problems.join('; ')}` } : { request }
 }
 

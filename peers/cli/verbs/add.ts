@@ -2,8 +2,14 @@
 // delivered when the target desktop acknowledged receipt, else it goes out at the next sync.
 // The use case is `add` in peers/app/tasks.ts (the web app's Add button calls the same).
 
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import mime from 'mime-types'
 import { withApp } from '../../device/reach.ts'
+import { homeLayout } from '../../home/layout.ts'
+import { FileBlobStore } from '../../../core/index.ts'
+import type { Attachment } from '../../app/api.ts'
+import { UsageError } from '../verb.ts'
 import { describeTask } from '../format.ts'
 import type { Verb } from '../verb.ts'
 
@@ -13,12 +19,13 @@ export class TaskFailedError extends Error {
 
 export const add: Verb = {
   name: 'add',
-  usage: 'TEXT [--to DEVICE] [--in DIR] [--wait]',
+  usage: 'TEXT [--to DEVICE] [--in DIR] [--attach FILE]... [--wait]',
   summary: 'add a task for a desktop (works offline; `$ cmd` runs a shell command)',
   options: {
     to: { type: 'string' },
     in: { type: 'string' },
-    wait: { type: 'boolean' }
+    wait: { type: 'boolean' },
+    attach: { type: 'string', multiple: true }
   },
   positionals: { min: 1, max: Infinity },
   async run (ctx) {
@@ -26,11 +33,13 @@ export const add: Verb = {
     const dir = ctx.values.in as string | undefined
     const to = ctx.values.to as string | undefined
     const wait = ctx.values.wait === true
+    const attachments = await storeAttachments(ctx.home, (ctx.values.attach as string[] | undefined) ?? [])
     const result = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.add({
       text,
       ...(to !== undefined ? { to } : {}),
       ...(dir !== undefined ? { scope: resolve(dir) } : {}),
-      wait
+      wait,
+      ...(attachments.length > 0 ? { attachments } : {})
     }, {
       signal: ctx.signal,
       onEvent: event => {
@@ -43,6 +52,7 @@ export const add: Verb = {
       ctx.printJson(result)
     } else if (result.delivered) {
       ctx.print(`delivered to "${result.targetName}"`)
+      if (result.attachmentsDelivered === false) ctx.print(`the attachments are not there yet: "${result.targetName}" fetches them from this device when it can reach it (keep dispatch watch running)`)
     } else {
       ctx.print(`not delivered yet: "${result.targetName}" is not reachable now; the task stays queued on this device and goes out at the next sync (dispatch sync, or keep dispatch watch running)`)
     }
@@ -51,4 +61,24 @@ export const add: Verb = {
       if (result.task.status !== 'done') throw new TaskFailedError(`task ${result.id} ${result.task.status}${result.task.error !== undefined ? `: ${result.task.error}` : ''}`)
     }
   }
+}
+
+/**
+ * Puts each file into the home's blob store (content-addressed, so a holder process serving the
+ * same store sees it at once) and returns what the task carries about it.
+ */
+async function storeAttachments (home: string, files: string[]): Promise<Attachment[]> {
+  if (files.length === 0) return []
+  const store = await FileBlobStore.open(homeLayout(home).blobs)
+  try {
+    const out: Attachment[] = []
+    for (const file of files) {
+      let bytes: Uint8Array
+      try { bytes = await readFile(resolve(file)) } catch (err) { throw new UsageError(`--attach ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`) }
+      if (bytes.length > store.maxBytes) throw new UsageError(`--attach ${file}: ${bytes.length} bytes, more than the limit of ${store.maxBytes}`)
+      const sha256 = await store.put(bytes)
+      out.push({ name: basename(file), size: bytes.length, type: mime.lookup(file) || 'application/octet-stream', sha256 })
+    }
+    return out
+  } finally { await store.close() }
 }
