@@ -226,6 +226,25 @@ export class Agent extends ObservableV2<AgentEvents> {
     return out
   }
 
+  /**
+   * Outputs not inlined in the document (too big, or binary) go into the blob store, where the
+   * phone fetches them on demand (`dispatch show --save`). One that changed again since it was
+   * hashed, or is over the cap, is left out (the phone is told it cannot be fetched).
+   */
+  async #keepOutputs (id: string, outputs: import('../tasks/task-rules.ts').TaskOutput[]): Promise<void> {
+    const store = this.#opts.blobs?.store
+    if (store === undefined) return
+    for (const o of outputs) {
+      if (o.text !== undefined || await store.size(o.sha256) !== undefined) continue
+      try {
+        const bytes = await fs.readFile(o.path)
+        if (await store.put(bytes) !== o.sha256) this.#log(`task ${id}: ${o.path} changed after the task; not kept for the phone`)
+      } catch (err) {
+        this.#log(`task ${id}: ${o.path} not kept for the phone: ${(err as Error).message}`)
+      }
+    }
+  }
+
   /** Runs holding a slot (not paused on the phone). */
   #busy (): number {
     let n = 0
@@ -361,6 +380,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     // A cancel must end the task within 2 s even if an executor is slow to notice.
     const result = await Promise.race([running, abortedAfterGrace(signal)])
     const outputs = await changedFiles(before, await snapshotFolders(roots))
+    await this.#keepOutputs(task.id, outputs)
     return { result, outputs }
   }
 

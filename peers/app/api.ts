@@ -155,6 +155,12 @@ export type ReplyResult =
   | ({ kind: 'answer' } & AnswerResult)
   | ({ kind: 'follow-up', parent: string } & AddResult)
 
+/** Every output of a task is now in this device's blob store (or inline): the caller reads them there. */
+export interface FetchOutputsResult {
+  id: string
+  outputs: TaskOutput[]
+}
+
 export interface PairInput { ttlMs?: number }
 export type PairEvent = { event: 'invite', invite: string, expiresAt: string, webUrls: string[] }
 
@@ -209,6 +215,8 @@ export interface DispatchApi {
   deny: UseCase<DenyInput, AnswerResult>
   /** Answer the question a task asks; on a finished task, a follow-up continuing its conversation. */
   reply: UseCase<ReplyInput, ReplyResult, AddEvent>
+  /** Fetch a task's outputs that are not inline from its desktop into this device's blob store, verified by sha256. */
+  fetchOutputs: UseCase<{ id: string }, FetchOutputsResult>
   /** Archive finished tasks older than `olderThanMs` and drop the ones this device created from the document. */
   prune: UseCase<{ olderThanMs: number }, PruneResult>
   /** Stream task status changes and completions until cancelled. */
@@ -287,6 +295,7 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
   approve: raw => { const o = object(raw); return defined({ id: string(o, 'id', 200), forTask: optional(o, 'forTask', boolean) }) },
   deny: raw => { const o = object(raw); return defined({ id: string(o, 'id', 200), note: optional(o, 'note', (x, k) => string(x, k, 4096)) }) },
   reply: raw => { const o = object(raw); return { id: string(o, 'id', 200), text: string(o, 'text') } },
+  fetchOutputs: raw => ({ id: string(object(raw), 'id', 200) }),
   prune: raw => ({ olderThanMs: count(object(raw), 'olderThanMs') }),
   watch: none,
   sync: raw => defined({ timeoutMs: optional(object(raw), 'timeoutMs', count) }),

@@ -4,7 +4,7 @@
 // one the desktop agent works on.
 
 import type {
-  AddEvent, AddInput, AddResult, AnswerResult, ApproveInput, CallOptions, DenyInput, ReplyInput, ReplyResult, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
+  AddEvent, AddInput, AddResult, AnswerResult, FetchOutputsResult, ApproveInput, CallOptions, DenyInput, ReplyInput, ReplyResult, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
   PairEvent, PairInput, PruneResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
 import { AppContext } from './context.ts'
@@ -13,7 +13,7 @@ import type { TaskBoard } from '../tasks/task-board.ts'
 import { deviceStatus, listDevices, revokeDevice, setDefaultDesktop } from './devices.ts'
 import { joinDesktop, pairDevice } from './pairing.ts'
 import { followSync, syncOnce } from './sync.ts'
-import { addTask, approveTask, cancelTask, denyTask, listTasks, pruneTasks, replyTask, showTask, watchTasks } from './tasks.ts'
+import { addTask, approveTask, cancelTask, denyTask, fetchTaskOutputs, listTasks, pruneTasks, replyTask, showTask, watchTasks } from './tasks.ts'
 
 export class Application implements DispatchApi {
   readonly device: DeviceRuntime
@@ -42,6 +42,7 @@ export class Application implements DispatchApi {
   async approve (input: ApproveInput, _options?: CallOptions): Promise<AnswerResult> { return await approveTask(this.#ctx, input) }
   async deny (input: DenyInput, _options?: CallOptions): Promise<AnswerResult> { return await denyTask(this.#ctx, input) }
   async reply (input: ReplyInput, options?: CallOptions<AddEvent>): Promise<ReplyResult> { return await replyTask(this.#ctx, input, options) }
+  async fetchOutputs (input: { id: string }, options?: CallOptions): Promise<FetchOutputsResult> { return await fetchTaskOutputs(this.#ctx, input, options) }
   async prune (input: { olderThanMs: number }, _options?: CallOptions): Promise<PruneResult> { return await pruneTasks(this.#ctx, input) }
   async watch (_input: Record<string, never>, options?: CallOptions<WatchEvent>): Promise<null> { return await watchTasks(this.#ctx, options) }
   async sync (input: { timeoutMs?: number }, _options?: CallOptions): Promise<SyncResult> { return await syncOnce(this.#ctx, input) }

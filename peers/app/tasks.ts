@@ -2,6 +2,8 @@
 // `add` is where `dispatch add` and the web app's Add button meet.
 
 import * as Y from 'yjs'
+// The protocol module itself, not the Node entry: the page loads this file too.
+import { fetchBlob } from '../../core/blob/blob-protocol.ts'
 import type { Member } from '../../core/index.ts'
 import type { Task } from '../tasks/task-board.ts'
 import { isFinal, isWaiting } from '../tasks/task-rules.ts'
@@ -9,7 +11,7 @@ import type { AnswerDecision } from '../tasks/task-rules.ts'
 import { NothingPendingError, TaskNotFoundError } from '../tasks/errors.ts'
 import { finishedTime } from '../tasks/retention.ts'
 import type {
-  AddEvent, AddInput, AddResult, AnswerResult, ApproveInput, CallOptions, CancelResult, DenyInput, PruneResult, ReplyInput, ReplyResult,
+  AddEvent, AddInput, AddResult, AnswerResult, FetchOutputsResult, ApproveInput, CallOptions, CancelResult, DenyInput, PruneResult, ReplyInput, ReplyResult,
   TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
 import type { AppContext } from './context.ts'
@@ -132,6 +134,18 @@ async function answerTask (ctx: AppContext, query: string, decision: AnswerDecis
   await ctx.device.space.flush()
   const delivered = await reach(ctx, task.target, CANCEL_REACH_MS)
   return { id: task.id, requestId: pending.id, decision, delivered }
+}
+
+/** Brings every non-inline output of a task into this device's blob store, from its desktop. */
+export async function fetchTaskOutputs (ctx: AppContext, input: { id: string }, options: CallOptions = {}): Promise<FetchOutputsResult> {
+  const found = findTask(ctx, await ctx.device.archive.list(), input.id)
+  const task = found.archived ?? found.task
+  const blobs = ctx.device.blobs
+  if (blobs === undefined) throw new MissingAttachmentError('this device keeps no blob store')
+  const needed = task.outputs.filter(o => o.text === undefined)
+  if (needed.length > 0) await reach(ctx, task.target, DELIVERY_WAIT_MS)
+  for (const o of needed) await fetchBlob(ctx.device.node, task.target, o.sha256, blobs, options.signal !== undefined ? { signal: options.signal } : {})
+  return { id: task.id, outputs: task.outputs }
 }
 
 export async function pruneTasks (ctx: AppContext, input: { olderThanMs: number }): Promise<PruneResult> {

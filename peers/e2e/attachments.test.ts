@@ -1,7 +1,8 @@
 // Attachments across processes: a phone (`dispatch add --attach`) and a desktop (Claude through
 // the real SDK against the Messages API double), each a `dispatch` process. A 5 MB image sent
 // from the phone arrives byte-identical in the task's folder (fetched by sha256 over the blob
-// protocol) and reaches the API as an image block; other files are named by path. An attachment
+// protocol) and reaches the API as an image block; other files are named by path. A 3 MB output
+// (too big for the document) is saved on the phone intact with `show --save`. An attachment
 // that does not exist is refused with one line.
 
 import { test } from 'uvu'
@@ -19,12 +20,18 @@ const root = await mkdtemp(join(tmpdir(), 'dattach-'))
 const [desk, phone, work, files] = [join(root, 'd'), join(root, 'p'), join(root, 'work'), join(root, 'files')]
 let desktop: DispatchProcess
 let double: AnthropicDouble
+/** 3 MB of text that does not repeat in short runs (the output is not inlined: over 64 KiB). */
+const BIG = Array.from({ length: 60_000 }, (_, i) => `line ${i} ${(i * 2654435761 % 4294967296).toString(36)} `.padEnd(50, '.')).join('\n')
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
 test.before(async () => {
   await mkdir(work, { recursive: true })
   await mkdir(files, { recursive: true })
-  double = await startAnthropicDouble(() => ({ text: 'Looked at it.' }))
+  double = await startAnthropicDouble((req) => {
+    const first = req.body?.messages?.[0]?.content
+    if (first === 'write a big report' && req.body.messages.length === 1) return { toolUses: [{ name: 'write', input: { file_path: 'report.txt', content: BIG } }] }
+    return { text: first === 'write a big report' ? 'Wrote report.txt.' : 'Looked at it.' }
+  })
   desktop = new DispatchProcess(desk, ['desktop', '--json', '--name', 'studio', '--listen', '/ip4/127.0.0.1/tcp/0', '--allow', work],
     { ANTHROPIC_API_KEY: 'sk-test-double', ANTHROPIC_BASE_URL: double.url })
   await desktop.waitFor(l => l.event === 'ready')
@@ -60,6 +67,21 @@ test('a 5 MB image and a text file attached on the phone arrive byte-identical; 
   const shown = (await ok(desk, ['show', '--json', r.id]))[0]
   assert.equal(shown.attachments.map((a: any) => [a.name, a.size, a.sha256]), [['photo.png', image.length, sha(image)], ['notes.txt', 14, sha(Buffer.from('see the photo\n'))]])
   assert.not.ok(shown.outputs.some((o: any) => o.path.includes('dispatch-attachments')), 'attachments are inputs, not outputs')
+})
+
+test('a 3 MB output is not in the document; show --save fetches it from the desktop, intact', async () => {
+  const [r] = await ok(phone, ['add', '--json', '--wait', 'write a big report'])
+  assert.is(r.task.status, 'done', r.task.error)
+  const out = r.task.outputs.find((o: any) => o.path.endsWith('report.txt'))
+  assert.is(out.size, Buffer.byteLength(BIG))
+  assert.ok(out.size > 3_000_000)
+  assert.is(out.text, undefined, 'too big to inline')
+  const saveDir = join(root, 'saved')
+  const [shown] = await ok(phone, ['show', '--json', r.id, '--save', saveDir])
+  assert.equal(shown.saved, [join(saveDir, 'report.txt')])
+  const saved = await readFile(join(saveDir, 'report.txt'))
+  assert.is(sha(saved), out.sha256)
+  assert.is(saved.toString('utf8'), BIG)
 })
 
 test('an attachment that does not exist: one line, exit 2, nothing queued', async () => {
