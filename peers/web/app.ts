@@ -7,7 +7,7 @@
 import { Phone } from './phone.ts'
 import type { TransportChoice } from './phone.ts'
 import { isFinal } from '../app/api.ts'
-import type { DeviceView, TaskSummary } from '../app/api.ts'
+import type { Attachment, DeviceView, TaskOutput, TaskSummary } from '../app/api.ts'
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector(sel) as T
 
@@ -126,13 +126,22 @@ async function addTask (event: Event): Promise<void> {
   const text = ($('#text') as HTMLTextAreaElement).value.trim()
   const target = ($('#target') as HTMLSelectElement).value
   const folder = ($('#folder') as HTMLInputElement).value.trim()
+  const picker = $('#attach') as HTMLInputElement
   if (text === '' || target === '') return
   try {
-    const result = await phone.app.add({ text, to: target, ...(folder !== '' ? { scope: folder } : {}) }, {
+    // Into this page's blob store first: the task carries only name, size, type and sha256.
+    const attachments: Attachment[] = []
+    for (const file of Array.from(picker.files ?? [])) {
+      const sha256 = await phone.blobs.put(new Uint8Array(await file.arrayBuffer()))
+      attachments.push({ name: file.name.replace(/[/\\]/g, '_') || 'file', size: file.size, type: file.type || 'application/octet-stream', sha256 })
+    }
+    if (attachments.length > 0) notice(`Sending ${attachments.length} file${attachments.length === 1 ? '' : 's'} with the task…`)
+    const result = await phone.app.add({ text, to: target, ...(folder !== '' ? { scope: folder } : {}), ...(attachments.length > 0 ? { attachments } : {}) }, {
       onEvent: e => {
         if (e.event !== 'queued') return
         // Saved on this device: the text can go, the task is not lost.
         ;($('#text') as HTMLTextAreaElement).value = ''
+        picker.value = ''
         notice(`Task queued for ${e.targetName}; sending…`)
       }
     })
@@ -227,7 +236,7 @@ function taskCard (task: TaskSummary): HTMLElement {
   const outputs = task.outputs ?? []
   if (outputs.length > 0) {
     card.append(h('ul', { class: 'outputs' }, ...outputs.map(o => h('li', {}, `${o.path} (${o.size} bytes)`,
-      o.text !== undefined ? h('pre', {}, o.text.slice(0, 4000)) : null))))
+      o.text !== undefined ? h('pre', {}, o.text.slice(0, 4000)) : downloadButton(task.id, o)))))
   }
   const log = task.log ?? []
   if (log.length > 0) {
@@ -250,6 +259,21 @@ function taskCard (task: TaskSummary): HTMLElement {
     card.append(h('p', { class: 'scope' }, 'cancel requested…'))
   }
   return card
+}
+
+/** An output too big for the document: fetched from the desktop on demand (verified by sha256), then saved. */
+function downloadButton (taskId: string, o: TaskOutput): HTMLElement {
+  const button = h('button', { class: 'download', 'data-sha256': o.sha256 }, 'Download')
+  button.addEventListener('click', () => {
+    button.textContent = 'Fetching…'
+    phone.app.fetchOutputs({ id: taskId }).then(async () => {
+      const bytes = await phone.blobs.read(o.sha256, 0, o.size)
+      const link = h('a', { href: URL.createObjectURL(new Blob([bytes as BlobPart])), download: o.path.split('/').pop() ?? 'output' }) as HTMLAnchorElement
+      link.click()
+      button.textContent = 'Download'
+    }, (err: Error) => { button.textContent = 'Download'; notice(`Not downloaded: ${err.message}`) })
+  })
+  return button
 }
 
 /** A text field whose value survives re-renders (keyed by task and purpose). */

@@ -1,11 +1,13 @@
 // The phone web app answering the desktop, in a real Chromium (390×844) against a real
 // `dispatch desktop --web` running Claude through the real SDK against the Messages API double
 // (no terminal granted): Allow once, Deny with a note (Claude reads it), Reply to ask_user, and
-// a follow-up on a finished task whose request carries the earlier messages.
+// a follow-up on a finished task whose request carries the earlier messages; a file attached
+// on the page reaches the desktop's folder and Claude (image block); a big output downloads.
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm, mkdir, readFile } from 'node:fs/promises'
+import { mkdtemp, rm, mkdir, readFile, readdir } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
@@ -22,10 +24,14 @@ const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch
 const scripts: Record<string, ScriptStep[]> = {
   'make a file': [{ toolUses: [{ name: 'bash', input: { command: 'echo from-the-page > page.txt' } }] }, { text: 'Made page.txt.' }],
   'clean up': [{ toolUses: [{ name: 'bash', input: { command: 'rm -rf build' } }] }, { text: 'Left build alone.' }],
+  'look at my picture': [{ text: 'Nice picture.' }],
+  'make a big file': [{ toolUses: [{ name: 'write', input: { file_path: 'big.txt', content: 'y'.repeat(300_000) } }] }, { text: 'Wrote big.txt.' }],
   'plan dinner': [{ toolUses: [{ name: 'ask_user', input: { question: 'Fish or pasta?' } }] }, { text: 'Pasta it is.' }, { text: 'Then risotto.' }]
 }
 const byTask = (req: RecordedRequest): ScriptStep => {
-  const first = req.body?.messages?.[0]?.content
+  const content = req.body?.messages?.[0]?.content
+  // With attachments the first message is a list of blocks, the task's text first.
+  const first = Array.isArray(content) ? content[0]?.text : content
   const key = Object.keys(scripts).find(k => typeof first === 'string' && first.startsWith(k))
   const turn = (req.body?.messages ?? []).filter((m: any) => m.role === 'assistant').length
   return key === undefined ? { text: 'done' } : scripts[key]![turn] ?? { text: 'done' }
@@ -131,6 +137,29 @@ if (skipped !== null) {
     const last = requestsOf('plan dinner').at(-1)!
     assert.equal(last.body.messages.map((m: any) => m.role), ['user', 'assistant', 'user', 'assistant', 'user'])
     assert.equal(last.body.messages.at(-1), { role: 'user', content: 'something lighter?' })
+  })
+
+  test('a file attached on the page arrives in the task folder and reaches Claude as an image block; a big output downloads', async () => {
+    const picture = randomBytes(700_000)
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+    await page.setInputFiles('#attach', { name: 'pic.png', mimeType: 'image/png', buffer: picture })
+    await add('look at my picture')
+    await page.locator('.task[data-status="done"]', { hasText: 'Nice picture.' }).waitFor({ timeout: 45_000 })
+    const req = double.requests.find(r => Array.isArray(r.body?.messages?.[0]?.content) && r.body.messages[0].content[0].text === 'look at my picture')!
+    const img = req.body.messages[0].content.find((b: any) => b.type === 'image')
+    assert.is(img.source.media_type, 'image/png')
+    assert.is(sha(Buffer.from(img.source.data, 'base64')), sha(picture))
+    const [taskDir] = await readdir(join(work, 'dispatch-attachments'))
+    assert.is(sha(await readFile(join(work, 'dispatch-attachments', taskDir!, 'pic.png'))), sha(picture))
+
+    await add('make a big file')
+    const done = card('make a big file', 'done')
+    await done.waitFor({ timeout: 30_000 })
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), done.locator('button.download').click()])
+    const saved = join(root, 'downloaded.txt')
+    await download.saveAs(saved)
+    assert.is(download.suggestedFilename(), 'big.txt')
+    assert.is(await readFile(saved, 'utf8'), 'y'.repeat(300_000))
   })
 }
 
