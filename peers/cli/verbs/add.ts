@@ -4,10 +4,8 @@
 
 import { basename, resolve } from 'node:path'
 import { readFile } from 'node:fs/promises'
-import mime from 'mime-types'
 import { withApp } from '../../device/reach.ts'
 import { homeLayout } from '../../home/layout.ts'
-import { FileBlobStore } from '../../../core/index.ts'
 import type { Attachment } from '../../app/api.ts'
 import { UsageError } from '../verb.ts'
 import { describeTask } from '../format.ts'
@@ -69,6 +67,8 @@ export const add: Verb = {
  */
 async function storeAttachments (home: string, files: string[]): Promise<Attachment[]> {
   if (files.length === 0) return []
+  // Loaded only when files are attached: every `dispatch` start would otherwise load the engine.
+  const [{ FileBlobStore }, { default: mime }] = await Promise.all([import('../../../core/blob/file-blob-store.ts'), import('mime-types')])
   const store = await FileBlobStore.open(homeLayout(home).blobs)
   try {
     const out: Attachment[] = []

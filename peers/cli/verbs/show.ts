@@ -7,7 +7,6 @@ import { basename, join, resolve } from 'node:path'
 import { createHash } from 'node:crypto'
 import { withApp } from '../../device/reach.ts'
 import { homeLayout } from '../../home/layout.ts'
-import { FileBlobStore, BlobHashMismatchError } from '../../../core/index.ts'
 import type { TaskOutput } from '../../app/api.ts'
 import { describeTask } from '../format.ts'
 import type { Verb } from '../verb.ts'
@@ -37,6 +36,9 @@ export const show: Verb = {
 /** Writes each output (inline text, or the verified blob) into `dir` under its file name; returns the paths. */
 async function saveOutputs (home: string, outputs: TaskOutput[], dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true })
+  // Loaded only with --save: every `dispatch` start would otherwise load the engine.
+  const { FileBlobStore } = await import('../../../core/blob/file-blob-store.ts')
+  const { BlobHashMismatchError } = await import('../../../core/blob/blob-store.ts')
   const store = await FileBlobStore.open(homeLayout(home).blobs)
   const taken = new Set<string>()
   const out: string[] = []
