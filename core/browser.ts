@@ -32,4 +32,12 @@ export {
   PairingRateLimitedError, PairingDeclinedError, PairingUnreachableError, PairingProtocolError
 } from './pairing/protocol.ts'
 export type { PairingPrompt, ConfirmPairing, AcceptInviteOptions, AcceptedInvite, OpenInvite, OpenInviteOptions } from './pairing/protocol.ts'
+export type { BlobStore } from './blob/blob-store.ts'
+export {
+  blobHash, BlobHashMismatchError, BlobNotFoundError, BlobOffsetError, BlobTooLargeError, InvalidBlobHashError, DEFAULT_MAX_BLOB_BYTES
+} from './blob/blob-store.ts'
+export { serveBlobs, fetchBlob, BlobRefusedError, BlobTransferCutError } from './blob/blob-protocol.ts'
+export type { BlobServer, BlobServerOptions, FetchBlobOptions } from './blob/blob-protocol.ts'
+export { IndexedDbBlobStore } from './blob/indexeddb-blob-store.ts'
+export type { IndexedDbBlobStoreOptions } from './blob/indexeddb-blob-store.ts'
 export * as constants from './constants.ts'

@@ -12,6 +12,16 @@ export const SYNC_PROTOCOLS: readonly string[] = [SYNC_PROTOCOL, SYNC_PROTOCOL_1
 /** Pairing: the only protocol an unpaired peer may open, and only while an invite is open. */
 export const PAIR_PROTOCOL = '/dispatch/pair/1.0.0'
 
+/**
+ * Blobs (attachments, large outputs): bytes requested by sha256, in chunks, from a member only
+ * (the same gate as sync). One request in flight per stream, so the reader paces the writer.
+ */
+export const BLOB_PROTOCOL = '/dispatch/blob/1.0.0'
+/** Bytes per chunk of a blob transfer (one frame each). */
+export const BLOB_CHUNK_BYTES = 256 * 1024
+/** Time allowed for each answer on a blob stream (a stat, one chunk). */
+export const BLOB_STEP_TIMEOUT_MS = 15_000
+
 /** Largest frame accepted on any stream; checked on the length prefix, before allocating. */
 export const MAX_FRAME_BYTES = 1024 * 1024
 /** Largest message reassembled from several frames (a big sync step 2). */

@@ -6,13 +6,18 @@
 // becomes `interrupted`, and is queued again while attempts remain (then failed). Claiming
 // and registering a run happen in the same synchronous step, so a task never runs twice here,
 // and only the target desktop ever claims, so it never runs on two desktops.
+//
+// A run may pause on the phone (awaiting-approval / awaiting-answer): it then holds no slot of
+// the concurrency, and it is not interrupted when the desktop stops. A waiting task found
+// without a run (a restart, a kill -9) is resumed from its saved conversation, still waiting on
+// the same request; an answer that arrived meanwhile takes effect at once.
 
 import type * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { TaskBoard } from '../tasks/task-board.ts'
 import type { Task } from '../tasks/task-board.ts'
-import { isFinal } from '../tasks/task-rules.ts'
-import type { LogKind } from '../tasks/task-rules.ts'
+import { isFinal, isWaiting } from '../tasks/task-rules.ts'
+import type { Answer, LogKind, PendingRequest } from '../tasks/task-rules.ts'
 import { Permissions } from './permissions.ts'
 import type { Grants } from './permissions.ts'
 import { AuditLog } from './audit-log.ts'
@@ -20,7 +25,11 @@ import { KeepAwake } from './keep-awake.ts'
 import { ShellExecutor } from './shell-executor.ts'
 import { ClaudeExecutor } from './claude-executor.ts'
 import { routeTask } from './executor.ts'
-import type { Executor, ExecutorMode, ExecutionResult } from './executor.ts'
+import type { AskRequest, Executor, ExecutorMode, ExecutionResult, PlacedAttachment } from './executor.ts'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { BlobStore } from '../../core/index.ts'
+import { ConversationStore } from './conversation-store.ts'
 import { changedFiles, snapshotFolders } from './outputs.ts'
 
 export const DEFAULT_CONCURRENCY = 2
@@ -28,6 +37,10 @@ export const DEFAULT_HEARTBEAT_MS = 5_000
 export const DEFAULT_RETRY_INTERRUPTED = 1
 /** After a cancel, how long an executor gets to wind down before the task is reported cancelled anyway. */
 export const CANCEL_GRACE_MS = 1_500
+/** How long a request waits for the phone before it counts as denied. */
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 60 * 60 * 1000
+/** Who `by` names when nobody answered in time. */
+export const TIMEOUT_ANSWERER = 'timeout'
 
 export interface AgentOptions {
   doc: Y.Doc
@@ -49,7 +62,16 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv
   keepAwake?: boolean
   log?: (message: string) => void
+  /** How long an approval or question waits for the phone (default 24 h); then it is a deny. 0: never ask, refuse. */
+  approvalTimeoutMs?: number
+  /** Where attachments come from: this desktop's blob store, and how to fetch a blob from a member into it. */
+  blobs?: { store: BlobStore, fetch: (peerId: string, sha256: string) => Promise<void> }
 }
+
+/** The folder, inside the task's working folder, where a task's attachments are written. */
+export const ATTACHMENTS_DIR = 'dispatch-attachments'
+/** After a failed fetch of a task's attachments, wait this long before trying again. */
+const ATTACHMENT_RETRY_MS = 2_000
 
 export type AgentEvents = {
   'task-start': (taskId: string) => void
@@ -59,6 +81,8 @@ export type AgentEvents = {
 interface Run {
   controller: AbortController
   done: Promise<void>
+  /** Paused on the phone: holds no concurrency slot. */
+  waiting: boolean
 }
 
 export class Agent extends ObservableV2<AgentEvents> {
@@ -70,6 +94,9 @@ export class Agent extends ObservableV2<AgentEvents> {
   #executors: { shell: Executor, claude?: Executor | undefined }
   #runs = new Map<string, Run>()
   #audit: AuditLog | undefined
+  #conversations: ConversationStore
+  /** Tasks whose attachments are being fetched (or wait for a retry): not launched until they are here. */
+  #fetching = new Set<string>()
   #awake: KeepAwake
   #log: (m: string) => void
   #started = false
@@ -91,6 +118,7 @@ export class Agent extends ObservableV2<AgentEvents> {
       claude: opts.executors?.claude ?? (env.ANTHROPIC_API_KEY ? new ClaudeExecutor({ env }) : undefined)
     }
     this.#awake = new KeepAwake(this.#log, opts.keepAwake ?? true)
+    this.#conversations = new ConversationStore(opts.home)
   }
 
   /** Opens the audit log, turns tasks left running by a previous process into interrupted ones, and starts serving. */
@@ -147,9 +175,11 @@ export class Agent extends ObservableV2<AgentEvents> {
       }
     }
     for (const t of this.board.list()) {
-      if (this.#runs.size >= this.concurrency) break
+      if (this.#busy() >= this.concurrency) break
       if (t.target !== this.deviceId || t.status !== 'queued' || t.cancelRequested || this.#runs.has(t.id)) continue
       if (this.#opts.held?.(t.id) === true) continue
+      if ((t.attachments ?? []).length > 0 && this.#fetching.has(t.id)) continue
+      if ((t.attachments ?? []).length > 0 && t.attempt === 0 && !this.#attachmentsHere.has(t.id)) { this.#fetchAttachments(t); continue }
       try {
         this.#launch(t)
       } catch (err) {
@@ -158,11 +188,88 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
   }
 
+  /** Tasks whose attachments are all in the blob store (checked once fetched). */
+  #attachmentsHere = new Set<string>()
+
+  /**
+   * Fetches a queued task's attachments from its creator into the blob store; the task is
+   * claimed only once they are all here (so a claim tells the phone they arrived). A failure
+   * (the phone is unreachable) is retried a little later, for as long as the task is queued.
+   */
+  #fetchAttachments (t: Task): void {
+    const blobs = this.#opts.blobs
+    if (blobs === undefined) { this.#attachmentsHere.add(t.id); this.#schedule(); return }
+    this.#fetching.add(t.id)
+    void (async () => {
+      for (const a of t.attachments ?? []) {
+        if (await blobs.store.size(a.sha256) === undefined) await blobs.fetch(t.createdBy, a.sha256)
+      }
+    })().then(() => {
+      this.#attachmentsHere.add(t.id)
+      this.#fetching.delete(t.id)
+      this.#schedule()
+    }, (err: Error) => {
+      this.#log(`task ${t.id}: attachments not fetched yet (${err.message}); trying again`)
+      const timer = setTimeout(() => { this.#fetching.delete(t.id); this.#schedule() }, ATTACHMENT_RETRY_MS)
+      timer.unref()
+    })
+  }
+
+  /** Writes the task's attachments into `<workdir>/dispatch-attachments/<task id>/`, checked against the grants. */
+  async #placeAttachments (task: Task, permissions: Permissions): Promise<PlacedAttachment[]> {
+    const files = task.attachments ?? []
+    if (files.length === 0) return []
+    const store = this.#opts.blobs?.store
+    if (store === undefined) throw new Error('this desktop keeps no blob store; attachments cannot be placed')
+    const dir = path.join(permissions.workdir(), ATTACHMENTS_DIR, task.id)
+    await permissions.check(path.join(dir, files[0]!.name), 'write')
+    await fs.mkdir(dir, { recursive: true })
+    const out: PlacedAttachment[] = []
+    for (const a of files) {
+      const bytes = await store.read(a.sha256, 0, a.size)
+      const file = path.join(dir, a.name)
+      await fs.writeFile(file, bytes)
+      out.push({ name: a.name, type: a.type, size: a.size, path: file })
+    }
+    return out
+  }
+
+  /**
+   * Outputs not inlined in the document (too big, or binary) go into the blob store, where the
+   * phone fetches them on demand (`dispatch show --save`). One that changed again since it was
+   * hashed, or is over the cap, is left out (the phone is told it cannot be fetched).
+   */
+  async #keepOutputs (id: string, outputs: import('../tasks/task-rules.ts').TaskOutput[]): Promise<void> {
+    const store = this.#opts.blobs?.store
+    if (store === undefined) return
+    for (const o of outputs) {
+      if (o.text !== undefined || await store.size(o.sha256) !== undefined) continue
+      try {
+        const bytes = await fs.readFile(o.path)
+        if (await store.put(bytes) !== o.sha256) this.#log(`task ${id}: ${o.path} changed after the task; not kept for the phone`)
+      } catch (err) {
+        this.#log(`task ${id}: ${o.path} not kept for the phone: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  /** Runs holding a slot (not paused on the phone). */
+  #busy (): number {
+    let n = 0
+    for (const r of this.#runs.values()) if (!r.waiting) n++
+    return n
+  }
+
   /** Everything about one task short of launching it. */
   #settle (t: Task): void {
     const run = this.#runs.get(t.id)
     if (run !== undefined) {
       if (t.cancelRequested && !run.controller.signal.aborted) run.controller.abort(new Error('cancelled from the phone'))
+      return
+    }
+    if (isWaiting(t.status)) {
+      if (t.cancelRequested) this.board.finishTask(t.id, 'cancelled', { result: 'cancelled' })
+      else this.#launch(t, true)
       return
     }
     if (t.status === 'claimed' || t.status === 'running') {
@@ -179,19 +286,20 @@ export class Agent extends ObservableV2<AgentEvents> {
     if (t.status === 'queued' && t.cancelRequested) this.board.finishTask(t.id, 'cancelled')
   }
 
-  #launch (t: Task): void {
+  /** `resume`: a task left waiting on the phone by an earlier process, continued from its saved conversation. */
+  #launch (t: Task, resume = false): void {
     // Claim and register in one synchronous step: no other pass can see it claimed but not ours.
-    this.board.claimTask(t.id)
+    if (!resume) this.board.claimTask(t.id)
     const controller = new AbortController()
-    const run: Run = { controller, done: Promise.resolve() }
+    const run: Run = { controller, done: Promise.resolve(), waiting: resume }
     this.#runs.set(t.id, run)
-    run.done = this.#execute(t.id, controller).finally(() => {
+    run.done = this.#execute(t.id, controller, run, resume).finally(() => {
       this.#runs.delete(t.id)
       this.#schedule()
     })
   }
 
-  async #execute (id: string, controller: AbortController): Promise<void> {
+  async #execute (id: string, controller: AbortController, run: Run, resume: boolean): Promise<void> {
     const board = this.board
     const signal = controller.signal
     let heartbeat: NodeJS.Timeout | undefined
@@ -203,7 +311,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     this.#emitSafely('task-start', id)
     let final = 'failed'
     try {
-      board.startTask(id)
+      if (!resume) board.startTask(id)
       const task = board.get(id)!
       if (task.malformed !== undefined) {
         board.finishTask(id, 'failed', { error: task.malformed })
@@ -212,9 +320,11 @@ export class Agent extends ObservableV2<AgentEvents> {
       heartbeat = setInterval(() => write(() => board.heartbeat(id)), this.#opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
       this.#awake.acquire()
       awake = true
-      const outcome = await this.#runExecutor(task, signal, log)
+      const outcome = await this.#runExecutor(task, signal, log, run, resume)
       const after = board.get(id)
       if (after === undefined || isFinal(after.status)) return
+      // Stopped while the phone is asked: it stays waiting, and the next start resumes it.
+      if (this.#stopping && signal.aborted && isWaiting(after.status)) { final = after.status; return }
       if (this.#stopping && signal.aborted) {
         write(() => board.markInterrupted(id))
         final = 'interrupted'
@@ -238,7 +348,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
   }
 
-  async #runExecutor (task: Task, signal: AbortSignal, log: (kind: LogKind, text: string) => void): Promise<{ result: ExecutionResult, outputs: import('../tasks/task-rules.ts').TaskOutput[] }> {
+  async #runExecutor (task: Task, signal: AbortSignal, log: (kind: LogKind, text: string) => void, run: Run, resume: boolean): Promise<{ result: ExecutionResult, outputs: import('../tasks/task-rules.ts').TaskOutput[] }> {
     const failed = (error: string) => ({ result: { status: 'failed' as const, error }, outputs: [] })
     const executor = routeTask(task.text, this.#opts.executor ?? 'auto', this.#executors)
     if ('refused' in executor) return failed(executor.refused)
@@ -249,14 +359,107 @@ export class Agent extends ObservableV2<AgentEvents> {
       return failed((err as Error).message)
     }
     const roots = this.#opts.grants.readWrite.length > 0 || task.scope !== undefined ? (task.scope !== undefined ? [task.scope] : this.#opts.grants.readWrite) : []
+    let attachments: PlacedAttachment[] = []
+    try {
+      // Before the snapshot: attachments are inputs, not outputs.
+      if (!resume) attachments = await this.#placeAttachments(task, permissions)
+      else attachments = (task.attachments ?? []).map(a => ({ name: a.name, type: a.type, size: a.size, path: path.join(permissions.workdir(), ATTACHMENTS_DIR, task.id, a.name) }))
+    } catch (err) {
+      return failed(`attachments: ${(err as Error).message}`)
+    }
     const before = await snapshotFolders(roots)
-    log('status', `running with ${executor.name}`)
-    const running = executor.run({ taskId: task.id, text: task.text, permissions, signal, log, audit: this.#audit! })
+    log('status', resume ? `resumed with ${executor.name}, still waiting on the phone` : `running with ${executor.name}`)
+    // A timeout of 0: the phone is never asked, calls outside the grants are refused outright.
+    const ask = this.#opts.approvalTimeoutMs === 0 ? undefined : (request: AskRequest): Promise<Answer> => this.#ask(task.id, request, run, signal)
+    const running = executor.run({
+      taskId: task.id,
+      text: task.text,
+      permissions,
+      signal,
+      log,
+      audit: this.#audit!,
+      ...(ask !== undefined ? { ask } : {}),
+      conversations: this.#conversations,
+      ...(resume ? { resume: true } : {}),
+      ...(task.parent !== undefined ? { parent: task.parent } : {}),
+      ...(attachments.length > 0 ? { attachments } : {})
+    })
       .catch((err: unknown): ExecutionResult => ({ status: 'failed', error: (err as Error).message }))
     // A cancel must end the task within 2 s even if an executor is slow to notice.
     const result = await Promise.race([running, abortedAfterGrace(signal)])
     const outputs = await changedFiles(before, await snapshotFolders(roots))
+    await this.#keepOutputs(task.id, outputs)
     return { result, outputs }
+  }
+
+  /**
+   * Puts a request to the phone and waits for its answer (or the timeout: a deny). Idempotent
+   * on the request id: a resumed run asking the same call again finds it pending, or answered.
+   */
+  async #ask (id: string, request: AskRequest, run: Run, signal: AbortSignal): Promise<Answer> {
+    const board = this.board
+    const audit = this.#audit!
+    const tool = request.kind === 'approval' ? request.tool : 'ask_user'
+    let task = board.get(id)
+    if (task === undefined) throw new Error('the task is gone')
+    let pending = task.pending
+    if (!isWaiting(task.status) || pending == null || pending.id !== request.id) {
+      const now = Date.now()
+      const timeout = this.#opts.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS
+      pending = { ...request, askedAt: now, expiresAt: now + timeout } as PendingRequest
+      await audit.append({ taskId: id, tool, input: request, decision: 'asked', reason: request.kind === 'approval' ? request.reason : 'a question for the user', requestId: request.id })
+      board.awaitRequest(id, pending)
+    }
+    run.waiting = true
+    this.#schedule()
+    let answer: Answer
+    try {
+      answer = await this.#answerOf(id, pending, signal)
+    } finally {
+      run.waiting = false
+    }
+    const who = answer.by === TIMEOUT_ANSWERER ? 'nobody answered in time' : `${this.board.members.get(answer.by)?.name ?? answer.by}`
+    const granted = answer.decision === 'allow-once' || answer.decision === 'allow-task'
+    await audit.append({
+      taskId: id,
+      tool,
+      input: request,
+      decision: answer.decision === 'reply' || granted ? 'allowed' : 'denied',
+      reason: answer.decision === 'reply' ? `answered by ${who}` : granted ? `approved ${answer.decision === 'allow-task' ? 'for this task' : 'once'} by ${who}` : `denied: ${who}${answer.text !== undefined ? ` (${answer.text})` : ''}`,
+      requestId: request.id,
+      by: answer.by
+    })
+    task = board.get(id)
+    if (task !== undefined && isWaiting(task.status)) {
+      board.resumeTask(id, answer.decision === 'reply' ? `answered by ${who}` : granted ? `approved (${answer.decision === 'allow-task' ? 'for this task' : 'once'}) by ${who}` : `denied (${who})`)
+    }
+    return answer
+  }
+
+  /** The answer to `pending` once it is in the document, a deny at its expiry; rejects on abort. */
+  #answerOf (id: string, pending: PendingRequest, signal: AbortSignal): Promise<Answer> {
+    const board = this.board
+    return new Promise<Answer>((resolve, reject) => {
+      const check = (): void => {
+        const a = board.get(id)?.answers?.[pending.id]
+        if (a !== undefined) finish(() => resolve(a))
+      }
+      const onAbort = (): void => finish(() => reject(signal.reason ?? new Error('aborted')))
+      const expire = (): void => finish(() => resolve({ decision: 'deny', text: `no answer within ${formatMs(pending.expiresAt - pending.askedAt)}`, by: TIMEOUT_ANSWERER, at: Date.now() }))
+      const finish = (fn: () => void): void => {
+        clearTimeout(timer)
+        board.off('tasks-change', check)
+        signal.removeEventListener('abort', onAbort)
+        fn()
+      }
+      // setTimeout holds at most ~24.8 days; a longer timeout re-arms at that point.
+      const arm = (): NodeJS.Timeout => setTimeout(() => { if (Date.now() >= pending.expiresAt) expire(); else timer = arm() }, Math.min(2 ** 31 - 1, Math.max(0, pending.expiresAt - Date.now())))
+      let timer = arm()
+      board.on('tasks-change', check)
+      signal.addEventListener('abort', onAbort, { once: true })
+      if (signal.aborted) onAbort()
+      else check()
+    })
   }
 
   #emitSafely<N extends keyof AgentEvents & string> (name: N, ...args: Parameters<AgentEvents[N]>): void {
@@ -275,6 +478,12 @@ function abortedAfterGrace (signal: AbortSignal): Promise<ExecutionResult> {
     if (signal.aborted) fire()
     else signal.addEventListener('abort', fire, { once: true })
   })
+}
+
+function formatMs (ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`
+  return `${Math.round(ms / 1000)} s`
 }
 
 function withDefined<T extends Record<string, unknown>> (o: T): T {

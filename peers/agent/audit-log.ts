@@ -12,8 +12,13 @@ export interface AuditEntry {
   /** Tool name (`read`, `write`, `bash`, `shell`, ...). */
   tool: string
   input: unknown
-  decision: 'allowed' | 'denied'
+  /** `asked`: the call (or a question) went to the phone; the answer is a later entry with the same requestId. */
+  decision: 'allowed' | 'denied' | 'asked'
   reason: string
+  /** The tool call id of a request sent to the phone. */
+  requestId?: string
+  /** The device that answered (or `timeout`). */
+  by?: string
 }
 
 export interface AuditRecord extends AuditEntry { at: string, seq: number }

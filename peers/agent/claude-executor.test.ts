@@ -13,6 +13,7 @@ import { ClaudeExecutor, confinedTools, DEFAULT_MODEL } from './claude-executor.
 import { startAnthropicDouble, toolResults } from './anthropic-double.ts'
 import type { ScriptStep } from './anthropic-double.ts'
 import { Agent } from './agent.ts'
+import type { AgentOptions } from './agent.ts'
 import { TaskBoard } from '../tasks/task-board.ts'
 import type { Task } from '../tasks/task-board.ts'
 import { Permissions } from './permissions.ts'
@@ -34,7 +35,7 @@ async function until (cond: () => boolean, ms = 8000, what = 'condition'): Promi
 const finished = (t: Task | undefined) => t !== undefined && ['done', 'failed', 'cancelled'].includes(t.status)
 
 /** A phone and a desktop agent sharing one doc, the agent using Claude through the double. */
-async function setup (script: ScriptStep[], grants: Partial<Grants> = {}) {
+async function setup (script: ScriptStep[], grants: Partial<Grants> = {}, agentOpts: Partial<AgentOptions> = {}) {
   const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'dispatch-claude-')))
   const work = path.join(dir, 'work')
   const docs = path.join(dir, 'docs')
@@ -51,7 +52,7 @@ async function setup (script: ScriptStep[], grants: Partial<Grants> = {}) {
   }
   const phone = new TaskBoard({ doc, deviceId: PHONE, log: () => {} })
   const claude = new ClaudeExecutor({ apiKey: 'sk-test', baseURL: double.url, env: {} })
-  const agent = new Agent({ doc, deviceId: DESK, home, env: {}, keepAwake: false, log: () => {}, executors: { claude }, grants: { readWrite: [work], readOnly: [docs], terminal: false, network: false, ...grants } })
+  const agent = new Agent({ doc, deviceId: DESK, home, env: {}, keepAwake: false, log: () => {}, executors: { claude }, grants: { readWrite: [work], readOnly: [docs], terminal: false, network: false, ...grants }, ...agentOpts })
   await agent.start()
   return {
     dir, work, docs, outside, home, double, phone, agent,
@@ -98,12 +99,12 @@ test('a multi-turn session (glob, read, write, edit, bash) runs to done with res
   } finally { await s.done() }
 })
 
-test('refused calls return error tool results and the task still finishes', async () => {
+test('with --approval-timeout 0, refused calls return error tool results and the task still finishes', async () => {
   const s = await setup([
     { toolUses: [{ name: 'read', input: { file_path: '../outside/secret.txt' } }, { name: 'write', input: { file_path: '../docs/ref.md', content: 'overwritten' } }] },
     { toolUses: [{ name: 'bash', input: { command: 'cat ../outside/secret.txt' } }] },
     { text: 'I could not reach those files.' }
-  ])
+  ], {}, { approvalTimeoutMs: 0 })
   try {
     const t = s.phone.addTask({ text: 'try to escape', target: DESK })
     await until(() => finished(s.phone.get(t.id)))
@@ -124,7 +125,7 @@ test('refused calls return error tool results and the task still finishes', asyn
 
 test('tools offered: no bash without the terminal, no network tool without the network', async () => {
   for (const [grants, expectBash, expectNet] of [[{}, false, false], [{ terminal: true }, true, false], [{ terminal: true, network: true }, true, true]] as const) {
-    const s = await setup([{ text: 'ok' }], grants)
+    const s = await setup([{ text: 'ok' }], grants, { approvalTimeoutMs: 0 })
     try {
       const t = s.phone.addTask({ text: 'hi', target: DESK })
       await until(() => finished(s.phone.get(t.id)))

@@ -2,7 +2,13 @@
 
 import type { Permissions } from './permissions.ts'
 import type { AuditLog } from './audit-log.ts'
-import type { LogKind } from '../tasks/task-rules.ts'
+import type { Answer, LogKind } from '../tasks/task-rules.ts'
+import type { ConversationStore } from './conversation-store.ts'
+
+/** What a run asks the phone: approval of one tool call, or a question. `id` is the tool call's id. */
+export type AskRequest =
+  | { id: string, kind: 'approval', tool: string, summary: string, reason: string }
+  | { id: string, kind: 'question', question: string }
 
 export interface ExecutionContext {
   taskId: string
@@ -13,6 +19,28 @@ export interface ExecutionContext {
   /** Streams one line into the task's log on the phone. */
   log: (kind: LogKind, text: string) => void
   audit: AuditLog
+  /**
+   * Pauses the task until the phone answers (the task shows awaiting-approval / awaiting-answer
+   * meanwhile); an unanswered approval ends as a deny after the desktop's approval timeout.
+   * Absent: nothing can be asked, calls outside the grants are simply refused.
+   */
+  ask?: (request: AskRequest) => Promise<Answer>
+  /** Where conversations are kept (resume after a restart, follow-ups). */
+  conversations?: ConversationStore
+  /** The task was waiting on the phone when the desktop stopped: continue its saved conversation. */
+  resume?: boolean
+  /** A follow-up: the task whose conversation this one continues. */
+  parent?: string
+  /** Files sent with the task, already written into the task's folder. */
+  attachments?: PlacedAttachment[]
+}
+
+/** An attachment on the desktop's disk, where the task can reach it. */
+export interface PlacedAttachment {
+  name: string
+  type: string
+  size: number
+  path: string
 }
 
 export interface ExecutionResult {

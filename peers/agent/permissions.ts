@@ -14,6 +14,8 @@ export interface Grants {
   readOnly: string[]
   terminal: boolean
   network: boolean
+  /** Folders where every tool call waits for the phone's approval first (`--ask DIR`), granted or not. */
+  ask?: string[]
 }
 
 export type Access = 'read' | 'write'
@@ -57,9 +59,11 @@ export async function loadGrants (home: string, flags: Partial<Grants> = {}, cwd
   }
   const folders = (list: unknown): string[] => Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string' && p !== '' && !p.includes('\0')).map((p) => path.resolve(cwd, p)) : []
   const uniq = (a: string[]) => [...new Set(a)]
+  const ask = uniq([...folders(flags.ask), ...folders(saved.ask)])
   return {
     readWrite: uniq([...folders(flags.readWrite), ...folders(saved.readWrite)]),
     readOnly: uniq([...folders(flags.readOnly), ...folders(saved.readOnly)]),
+    ...(ask.length > 0 ? { ask } : {}),
     terminal: flags.terminal ?? saved.terminal === true,
     network: flags.network ?? saved.network === true
   }
@@ -155,6 +159,13 @@ export class Permissions {
   /** Folders the task may read, as configured: its scope, or every grant. */
   readableRoots (): string[] {
     return this.scope !== undefined ? [this.scope] : [...this.grants.readWrite, ...this.grants.readOnly]
+  }
+
+  /** The `--ask` folder (as configured) that holds `real` (a real location), if any. */
+  async askRootOf (real: string): Promise<string | undefined> {
+    const roots = this.grants.ask ?? []
+    const resolved = await resolveRoots(roots)
+    return roots.find((_, i) => resolved[i] !== undefined && isWithinFolded(resolved[i]!, real))
   }
 
   /** Folders writes are refused in, even inside a read-write grant. */

@@ -9,17 +9,19 @@
 
 import type { Member, PairingPrompt } from '../../core/index.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
-import type { LogEntry, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
-import { TASK_STATUSES } from '../tasks/task-rules.ts'
 import type { ScheduleSpec } from '../schedules/spec.ts'
 import type { HistoryEntry } from '../schedules/schedule-board.ts'
 
 export type { ScheduleSpec } from '../schedules/spec.ts'
 export type { HistoryEntry } from '../schedules/schedule-board.ts'
+import type { Attachment, LogEntry, PendingRequest, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
+import { TASK_STATUSES, parseAttachments } from '../tasks/task-rules.ts'
 
 /** Is a status final (done, failed, cancelled)? For front ends deciding what a task still allows. */
 export { isFinal, TASK_STATUSES } from '../tasks/task-rules.ts'
-export type { TaskStatus, TaskOutput, LogEntry } from '../tasks/task-rules.ts'
+export type { TaskStatus, TaskOutput, LogEntry, PendingRequest, Answer, Attachment } from '../tasks/task-rules.ts'
+/** Is a task paused on the phone (awaiting-approval, awaiting-answer)? */
+export { isWaiting } from '../tasks/task-rules.ts'
 
 /** How a call is made: cancelled by `signal`; streamed events go to `onEvent`; `confirm` answers a pairing prompt. */
 export interface CallOptions<Event = never> {
@@ -51,7 +53,11 @@ export interface TaskSummary {
   scope?: string
   /** The schedule this task is an occurrence of. */
   scheduleId?: string
+  /** A follow-up: the task whose conversation it continues. */
+  parent?: string
   cancelRequested: boolean
+  /** What the task waits for on the phone, while it is awaiting-approval or awaiting-answer. */
+  pending?: PendingRequest
   startedAt: number | null
   finishedAt: number | null
   durationMs: number | null
@@ -93,6 +99,12 @@ export interface AddInput {
   wait?: boolean
   /** How long to try to reach the target and wait for its receipt (default DELIVERY_WAIT_MS). */
   deliverMs?: number
+  /** A follow-up of this finished task (set by `reply`). */
+  parent?: string
+  /** Files sent with the task, already in this device's blob store (the desktop fetches them by sha256). */
+  attachments?: Attachment[]
+  /** With attachments: how long to stay reachable for the desktop to fetch them (default ATTACH_WAIT_MS). */
+  attachWaitMs?: number
 }
 
 export type AddEvent =
@@ -110,6 +122,8 @@ export interface AddResult {
   targetName: string
   /** With `wait`: the finished task. */
   task?: TaskDetail
+  /** With attachments: the desktop has them (it claims a task only once it holds its attachments). */
+  attachmentsDelivered?: boolean
 }
 
 export interface AddScheduleInput {
@@ -172,10 +186,34 @@ export interface CancelResult { id: string, status: TaskStatus, cancelRequested:
 export interface PruneResult { archived: number, removed: number, keptForCreator: number, docBytesBefore: number, docBytesAfter: number }
 
 export type WatchEvent =
-  | { event: 'status', id: string, text: string, status: TaskStatus, attempt: number, targetName: string | null }
+  /** `pending`: with awaiting-approval / awaiting-answer, what the phone is asked. */
+  | { event: 'status', id: string, text: string, status: TaskStatus, attempt: number, targetName: string | null, pending?: PendingRequest }
   | { event: 'finished', task: TaskDetail }
   /** A schedule's slot that did not run (skipped, could not start): no task says so, this does. */
   | { event: 'schedule', scheduleId: string, text: string, entry: HistoryEntry }
+
+export interface ApproveInput { id: string, forTask?: boolean }
+export interface DenyInput { id: string, note?: string }
+export interface ReplyInput { id: string, text: string }
+
+/** An answer written here: it takes effect when it reaches the desktop (`delivered`: reached now). */
+export interface AnswerResult {
+  id: string
+  requestId: string
+  decision: 'allow-once' | 'allow-task' | 'deny' | 'reply'
+  delivered: boolean
+}
+
+/** `reply` answered the task's question, or (finished task) queued a follow-up. */
+export type ReplyResult =
+  | ({ kind: 'answer' } & AnswerResult)
+  | ({ kind: 'follow-up', parent: string } & AddResult)
+
+/** Every output of a task is now in this device's blob store (or inline): the caller reads them there. */
+export interface FetchOutputsResult {
+  id: string
+  outputs: TaskOutput[]
+}
 
 export interface PairInput { ttlMs?: number }
 export type PairEvent = { event: 'invite', invite: string, expiresAt: string, webUrls: string[] }
@@ -235,6 +273,14 @@ export interface DispatchApi {
   show: UseCase<{ id: string }, TaskDetail>
   /** Ask the target desktop to stop a task (a queued one then never runs). */
   cancel: UseCase<{ id: string }, CancelResult>
+  /** Allow the tool call a task waits on: once, or (`forTask`) such calls for the rest of the task. */
+  approve: UseCase<ApproveInput, AnswerResult>
+  /** Refuse the tool call a task waits on; Claude reads the note. */
+  deny: UseCase<DenyInput, AnswerResult>
+  /** Answer the question a task asks; on a finished task, a follow-up continuing its conversation. */
+  reply: UseCase<ReplyInput, ReplyResult, AddEvent>
+  /** Fetch a task's outputs that are not inline from its desktop into this device's blob store, verified by sha256. */
+  fetchOutputs: UseCase<{ id: string }, FetchOutputsResult>
   /** Archive finished tasks older than `olderThanMs` and drop the ones this device created from the document. */
   prune: UseCase<{ olderThanMs: number }, PruneResult>
   /** Stream task status changes and completions until cancelled. */
@@ -283,6 +329,11 @@ const status = (o: Record<string, unknown>, key: string): TaskStatus => {
   if (!(TASK_STATUSES as readonly unknown[]).includes(v)) throw new BadInputError(`${key} must be one of ${TASK_STATUSES.join(', ')}`)
   return v as TaskStatus
 }
+const attachments = (o: Record<string, unknown>, key: string): Attachment[] => {
+  const parsed = parseAttachments(o[key])
+  if (!parsed.ok) throw new BadInputError(parsed.reason)
+  return parsed.value ?? []
+}
 /** Drops keys whose value is undefined, so inputs compare and print as they were given. */
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 const none = (raw: unknown): Record<string, never> => { object(raw); return {} }
@@ -297,7 +348,7 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
   join: raw => ({ invite: string(object(raw), 'invite', 4096) }),
   add: raw => {
     const o = object(raw)
-    return defined({ text: string(o, 'text'), to: optional(o, 'to', (x, k) => string(x, k, 200)), scope: optional(o, 'scope', (x, k) => string(x, k, 4096)), wait: optional(o, 'wait', boolean), deliverMs: optional(o, 'deliverMs', count) })
+    return defined({ text: string(o, 'text'), to: optional(o, 'to', (x, k) => string(x, k, 200)), scope: optional(o, 'scope', (x, k) => string(x, k, 4096)), wait: optional(o, 'wait', boolean), deliverMs: optional(o, 'deliverMs', count), parent: optional(o, 'parent', (x, k) => string(x, k, 200)), attachments: optional(o, 'attachments', attachments), attachWaitMs: optional(o, 'attachWaitMs', count) })
   },
   addSchedule: raw => {
     const o = object(raw)
@@ -323,6 +374,10 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
   },
   show: raw => ({ id: string(object(raw), 'id', 200) }),
   cancel: raw => ({ id: string(object(raw), 'id', 200) }),
+  approve: raw => { const o = object(raw); return defined({ id: string(o, 'id', 200), forTask: optional(o, 'forTask', boolean) }) },
+  deny: raw => { const o = object(raw); return defined({ id: string(o, 'id', 200), note: optional(o, 'note', (x, k) => string(x, k, 4096)) }) },
+  reply: raw => { const o = object(raw); return { id: string(o, 'id', 200), text: string(o, 'text') } },
+  fetchOutputs: raw => ({ id: string(object(raw), 'id', 200) }),
   prune: raw => ({ olderThanMs: count(object(raw), 'olderThanMs') }),
   watch: none,
   sync: raw => defined({ timeoutMs: optional(object(raw), 'timeoutMs', count) }),

@@ -5,7 +5,7 @@
 
 import type {
   AddScheduleInput, AddScheduleResult, ScheduleView,
-  AddEvent, AddInput, AddResult, CallOptions, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
+  AddEvent, AddInput, AddResult, AnswerResult, FetchOutputsResult, ApproveInput, CallOptions, DenyInput, ReplyInput, ReplyResult, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
   PairEvent, PairInput, PruneResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
 import { AppContext } from './context.ts'
@@ -16,7 +16,7 @@ import { joinDesktop, pairDevice } from './pairing.ts'
 import { followSync, syncOnce } from './sync.ts'
 import { addSchedule, deleteSchedule, listSchedules, setSchedulePaused } from './schedules.ts'
 import type { ScheduleBoard } from '../schedules/schedule-board.ts'
-import { addTask, cancelTask, listTasks, pruneTasks, showTask, watchTasks } from './tasks.ts'
+import { addTask, approveTask, cancelTask, denyTask, fetchTaskOutputs, listTasks, pruneTasks, replyTask, showTask, watchTasks } from './tasks.ts'
 
 export class Application implements DispatchApi {
   readonly device: DeviceRuntime
@@ -52,6 +52,10 @@ export class Application implements DispatchApi {
   async tasks (input: TasksInput, _options?: CallOptions): Promise<TaskSummary[]> { return await listTasks(this.#ctx, input) }
   async show (input: { id: string }, _options?: CallOptions): Promise<TaskDetail> { return await showTask(this.#ctx, input) }
   async cancel (input: { id: string }, _options?: CallOptions): Promise<CancelResult> { return await cancelTask(this.#ctx, input) }
+  async approve (input: ApproveInput, _options?: CallOptions): Promise<AnswerResult> { return await approveTask(this.#ctx, input) }
+  async deny (input: DenyInput, _options?: CallOptions): Promise<AnswerResult> { return await denyTask(this.#ctx, input) }
+  async reply (input: ReplyInput, options?: CallOptions<AddEvent>): Promise<ReplyResult> { return await replyTask(this.#ctx, input, options) }
+  async fetchOutputs (input: { id: string }, options?: CallOptions): Promise<FetchOutputsResult> { return await fetchTaskOutputs(this.#ctx, input, options) }
   async prune (input: { olderThanMs: number }, _options?: CallOptions): Promise<PruneResult> { return await pruneTasks(this.#ctx, input) }
   async watch (_input: Record<string, never>, options?: CallOptions<WatchEvent>): Promise<null> { return await watchTasks(this.#ctx, options) }
   async sync (input: { timeoutMs?: number }, _options?: CallOptions): Promise<SyncResult> { return await syncOnce(this.#ctx, input) }

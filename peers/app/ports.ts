@@ -3,7 +3,7 @@
 // Settings are config.json or the browser's storage, the archive a file or IndexedDB; addresses
 // and reconnection belong to the SyncNode (its address book is a file or IndexedDB too).
 
-import type { Invite, PairingService, Space, SyncNode } from '../../core/index.ts'
+import type { BlobStore, Invite, PairingService, Space, SyncNode } from '../../core/index.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import type { LogEntry, Task } from '../tasks/task-rules.ts'
 
@@ -49,6 +49,8 @@ export interface DeviceRuntime {
   webUrls (): string[]
   /** The invite's addresses this device can dial, in order; throws a named error saying why when none. */
   inviteAddrs (invite: Invite): Invite['addrs']
+  /** Content-addressed bytes (attachments, large outputs), served to members over the blob protocol; absent: none here. */
+  readonly blobs?: BlobStore
   /** Something went wrong that nobody is waiting for (an archive write of another member's prune). */
   report (line: string): void
 }

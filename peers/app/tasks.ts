@@ -2,13 +2,17 @@
 // `add` is where `dispatch add` and the web app's Add button meet.
 
 import * as Y from 'yjs'
+// The protocol module itself, not the Node entry: the page loads this file too.
+import { fetchBlob } from '../../core/blob/blob-protocol.ts'
 import type { Member } from '../../core/index.ts'
 import type { Task } from '../tasks/task-board.ts'
-import { isFinal } from '../tasks/task-rules.ts'
-import { TaskNotFoundError } from '../tasks/errors.ts'
+import { isFinal, isWaiting } from '../tasks/task-rules.ts'
+import type { AnswerDecision } from '../tasks/task-rules.ts'
+import { NothingPendingError, TaskNotFoundError } from '../tasks/errors.ts'
 import { finishedTime } from '../tasks/retention.ts'
 import type {
-  AddEvent, AddInput, AddResult, CallOptions, CancelResult, PruneResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
+  AddEvent, AddInput, AddResult, AnswerResult, FetchOutputsResult, ApproveInput, CallOptions, CancelResult, DenyInput, PruneResult, ReplyInput, ReplyResult,
+  TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
 import type { AppContext } from './context.ts'
 import type { ArchivedTask } from './ports.ts'
@@ -17,6 +21,8 @@ import { presenceOf } from './presence.ts'
 
 /** How long `add` tries to reach its target and waits for the receipt before saying "queued here". */
 export const DELIVERY_WAIT_MS = 4_000
+/** With attachments, how long `add` stays reachable for the desktop to fetch them. */
+export const ATTACH_WAIT_MS = 60_000
 /** How long `cancel` tries to reach the target so the request leaves at once. */
 const CANCEL_REACH_MS = 2_000
 
@@ -28,13 +34,24 @@ export class AmbiguousTaskError extends Error {
   name = 'AmbiguousTaskError'
 }
 
+/** An attachment named in `add` whose bytes are not in this device's blob store. */
+export class MissingAttachmentError extends Error {
+  name = 'MissingAttachmentError'
+}
+
 /** Queue a task: on disk before 'queued'; `delivered` once the target acknowledged it. */
 export async function addTask (ctx: AppContext, input: AddInput, options: CallOptions<AddEvent> = {}): Promise<AddResult> {
   const { board, device } = ctx
   const emit = options.onEvent ?? (() => {})
   const signal = options.signal ?? new AbortController().signal
   const target = await resolveTarget(ctx, input.to)
-  const task = board.addTask({ text: input.text, target: target.peerId, ...(input.scope !== undefined ? { scope: input.scope } : {}) })
+  const files = input.attachments ?? []
+  for (const a of files) {
+    // The desktop fetches the bytes from here: refuse a task naming bytes nobody can serve.
+    const size = await device.blobs?.size(a.sha256)
+    if (size !== a.size) throw new MissingAttachmentError(`attachment ${a.name}: its bytes (sha256 ${a.sha256.slice(0, 12)}…, ${a.size} bytes) are not in this device's blob store`)
+  }
+  const task = board.addTask({ text: input.text, target: target.peerId, ...(input.scope !== undefined ? { scope: input.scope } : {}), ...(input.parent !== undefined ? { parent: input.parent } : {}), ...(files.length > 0 ? { attachments: files } : {}) })
   await device.space.flush()
   // On disk now: the caller may say "queued" whatever happens next.
   emit({ event: 'queued', id: task.id, target: target.peerId, targetName: target.name })
@@ -45,6 +62,10 @@ export async function addTask (ctx: AppContext, input: AddInput, options: CallOp
     ? await waitUntil(ctx, () => received(ctx, task.id, target.peerId), Math.max(500, deliverMs - (device.now() - started)), signal)
     : received(ctx, task.id, target.peerId)
   const out: AddResult = { id: task.id, status: 'queued', delivered, target: target.peerId, targetName: target.name }
+  if (files.length > 0) {
+    // The desktop claims it only once it holds the attachments, fetched from here: stay up until then.
+    out.attachmentsDelivered = delivered && await waitUntil(ctx, () => { const t = board.get(task.id); return t === undefined || t.status !== 'queued' || t.attempt > 0 }, input.attachWaitMs ?? ATTACH_WAIT_MS, signal)
+  }
   if (input.wait === true) {
     let last = ''
     await waitUntil(ctx, () => {
@@ -81,6 +102,53 @@ export async function cancelTask (ctx: AppContext, input: { id: string }): Promi
   return { id: t.id, status: t.status, cancelRequested: true, alreadyFinished: false }
 }
 
+export async function approveTask (ctx: AppContext, input: ApproveInput): Promise<AnswerResult> {
+  return await answerTask(ctx, input.id, input.forTask === true ? 'allow-task' : 'allow-once')
+}
+
+export async function denyTask (ctx: AppContext, input: DenyInput): Promise<AnswerResult> {
+  return await answerTask(ctx, input.id, 'deny', input.note)
+}
+
+/**
+ * Answers a task's question; on a finished task, queues a follow-up: a new task linked to it
+ * (its desktop continues the same conversation; a `$` task's follow-up is another command in
+ * the same folder). A finished task itself never changes, so retention and the rules hold.
+ */
+export async function replyTask (ctx: AppContext, input: ReplyInput, options: CallOptions<AddEvent> = {}): Promise<ReplyResult> {
+  if (input.text.trim() === '') throw new NothingPendingError(input.id, 'given', 'the reply is empty')
+  const task = findTask(ctx, [], input.id).task
+  if (task.status === 'awaiting-answer') return { kind: 'answer', ...await answerTask(ctx, task.id, 'reply', input.text) }
+  if (!isFinal(task.status)) throw new NothingPendingError(task.id, task.status, task.status === 'awaiting-approval' ? 'it waits for approval: answer with approve or deny' : 'it asks nothing now; reply once it asks or has finished')
+  const command = /^\$[ \t]/.test(task.text)
+  const text = command && !/^\$[ \t]/.test(input.text) ? `$ ${input.text}` : input.text
+  const added = await addTask(ctx, { text, to: task.target, parent: task.id, ...(task.scope !== undefined ? { scope: task.scope } : {}) }, options)
+  return { kind: 'follow-up', parent: task.id, ...added }
+}
+
+/** Writes the answer to the request the task waits on; saved before it returns, sent as soon as the desktop is reachable. */
+async function answerTask (ctx: AppContext, query: string, decision: AnswerDecision, text?: string): Promise<AnswerResult> {
+  const task = findTask(ctx, [], query).task
+  const pending = task.pending
+  if (!isWaiting(task.status) || pending == null) throw new NothingPendingError(task.id, task.status)
+  ctx.board.answerRequest(task.id, pending.id, decision, text)
+  await ctx.device.space.flush()
+  const delivered = await reach(ctx, task.target, CANCEL_REACH_MS)
+  return { id: task.id, requestId: pending.id, decision, delivered }
+}
+
+/** Brings every non-inline output of a task into this device's blob store, from its desktop. */
+export async function fetchTaskOutputs (ctx: AppContext, input: { id: string }, options: CallOptions = {}): Promise<FetchOutputsResult> {
+  const found = findTask(ctx, await ctx.device.archive.list(), input.id)
+  const task = found.archived ?? found.task
+  const blobs = ctx.device.blobs
+  if (blobs === undefined) throw new MissingAttachmentError('this device keeps no blob store')
+  const needed = task.outputs.filter(o => o.text === undefined)
+  if (needed.length > 0) await reach(ctx, task.target, DELIVERY_WAIT_MS)
+  for (const o of needed) await fetchBlob(ctx.device.node, task.target, o.sha256, blobs, options.signal !== undefined ? { signal: options.signal } : {})
+  return { id: task.id, outputs: task.outputs }
+}
+
 export async function pruneTasks (ctx: AppContext, input: { olderThanMs: number }): Promise<PruneResult> {
   const { board, device } = ctx
   const cutoff = device.now() - input.olderThanMs
@@ -105,7 +173,7 @@ export async function watchTasks (ctx: AppContext, options: CallOptions<WatchEve
       const key = `${t.status}/${t.attempt}`
       if (seen.get(id) === key) continue
       seen.set(id, key)
-      emit({ event: 'status', id, text: t.text, status: t.status, attempt: t.attempt, targetName: ctx.device.space.members.get(t.target)?.name ?? null })
+      emit({ event: 'status', id, text: t.text, status: t.status, attempt: t.attempt, targetName: ctx.device.space.members.get(t.target)?.name ?? null, ...(isWaiting(t.status) && t.pending != null ? { pending: t.pending } : {}) })
       if (isFinal(t.status)) emit({ event: 'finished', task: detail(ctx, t) })
     }
   }
@@ -168,7 +236,9 @@ function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean):
     createdBy: t.createdBy,
     ...(t.scope !== undefined ? { scope: t.scope } : {}),
     ...(t.scheduleId !== undefined ? { scheduleId: t.scheduleId } : {}),
+    ...(t.parent !== undefined ? { parent: t.parent } : {}),
     cancelRequested: t.cancelRequested,
+    ...(isWaiting(t.status) && t.pending != null ? { pending: t.pending } : {}),
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,
     durationMs: duration(t),

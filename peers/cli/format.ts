@@ -35,6 +35,12 @@ export function describeTask (t: TaskDetail): string[] {
   ]
   if (t.scheduleId !== undefined) lines.push(`  schedule: ${t.scheduleId} (a scheduled run; dispatch schedules)`)
   if (t.finishedAt !== undefined) lines.push(`  finished: ${new Date(t.finishedAt).toISOString()}   took ${formatDuration(t.durationMs)}`)
+  if (t.parent !== undefined) lines.push(`  follows:  ${t.parent}`)
+  if ((t.status === 'awaiting-approval' || t.status === 'awaiting-answer') && t.pending != null) {
+    const p = t.pending
+    lines.push(p.kind === 'approval' ? `  asks to run: ${p.summary} (${p.reason})` : `  asks:     ${p.question}`)
+    lines.push(`  answer by:  ${new Date(p.expiresAt).toISOString()}${p.kind === 'approval' ? ' (then denied)' : ''}`)
+  }
   if (t.cancelRequested && t.status !== 'cancelled') lines.push('  cancel requested')
   if (t.result !== undefined) lines.push('  result:', ...t.result.split('\n').map(l => `    ${l}`))
   if (t.error !== undefined) lines.push(`  error:    ${t.error}`)

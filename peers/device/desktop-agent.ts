@@ -12,12 +12,15 @@ import { Scheduler } from '../schedules/scheduler.ts'
 import type { HistoryEntry, Schedule, ScheduleBoard } from '../schedules/schedule-board.ts'
 import { publishPresence, MAX_ADVERTISED_QUEUED } from '../app/presence.ts'
 import type { Device } from './device.ts'
+import { fetchBlob } from '../../core/index.ts'
 
 export interface DesktopAgentOptions {
   /** Grants given on the command line; saved into the home's grants when any is given. */
   flags: Partial<Grants>
   executor: ExecutorMode
   concurrency?: number
+  /** How long a request to the phone waits (default 24 h); 0: never ask. */
+  approvalTimeoutMs?: number
   env: NodeJS.ProcessEnv
   /** Notices for the person at the desktop. */
   log: (line: string) => void
@@ -39,7 +42,7 @@ export interface DesktopAgent {
 export async function startDesktopAgent (device: Device, board: TaskBoard, schedules: ScheduleBoard, opts: DesktopAgentOptions): Promise<DesktopAgent> {
   const home = device.layout.dir
   const grants = await loadGrants(home, opts.flags)
-  const flagged = opts.flags.readWrite !== undefined || opts.flags.readOnly !== undefined || opts.flags.terminal !== undefined || opts.flags.network !== undefined
+  const flagged = opts.flags.readWrite !== undefined || opts.flags.readOnly !== undefined || opts.flags.ask !== undefined || opts.flags.terminal !== undefined || opts.flags.network !== undefined
   if (flagged) await saveGrants(home, grants)
   const scheduler = new Scheduler({ schedules, board, deviceId: device.peerId, flush: async () => { await device.space.flush() }, now: () => device.now(), log: opts.log })
   const agent = new Agent({
@@ -51,8 +54,11 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, sched
     board,
     executor: opts.executor,
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+    ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
     env: opts.env,
-    log: opts.log
+    log: opts.log,
+    // Attachments come from the phone that sent the task, into this home's blob store.
+    blobs: { store: device.blobs, fetch: async (peer, hash) => { await fetchBlob(device.node, peer, hash, device.blobs) } }
   })
 
   let scheduled = false
@@ -97,7 +103,8 @@ export function describeSetup (grants: Grants, executor: ExecutorMode, env: Node
   const lines: string[] = []
   const key = env.ANTHROPIC_API_KEY !== undefined && env.ANTHROPIC_API_KEY !== ''
   const folders = [...grants.readWrite.map(f => `${f} (read-write)`), ...grants.readOnly.map(f => `${f} (read-only)`)]
-  lines.push(`grants: ${folders.length > 0 ? folders.join(', ') : 'no folders'}; terminal ${grants.terminal ? 'on' : 'off'}; network ${grants.network ? 'on' : 'off'}`)
+  const folders2 = [...folders, ...(grants.ask ?? []).map(f => `${f} (asks the phone first)`)]
+  lines.push(`grants: ${folders2.length > 0 ? folders2.join(', ') : 'no folders'}; terminal ${grants.terminal ? 'on' : 'off'}; network ${grants.network ? 'on' : 'off'}`)
   if (executor !== 'shell' && key) {
     const base = env.ANTHROPIC_BASE_URL !== undefined && env.ANTHROPIC_BASE_URL !== '' ? ` at ${env.ANTHROPIC_BASE_URL}` : ''
     lines.push(`tasks run with Claude (${env.DISPATCH_MODEL || DEFAULT_MODEL}${base}); \`$ <command>\` tasks ${executor === 'claude' ? 'too' : 'run in the shell'}`)

@@ -3,7 +3,8 @@
 // It is the `DeviceRuntime` the application's use cases run on (peers/app/ports.ts).
 
 import { hostname } from 'node:os'
-import { createSyncNode, loadOrCreateIdentity, FileStore, PairingService, desktopListenAddrs, addressBookFile } from '../../core/index.ts'
+import { createSyncNode, loadOrCreateIdentity, FileStore, PairingService, desktopListenAddrs, addressBookFile, FileBlobStore, serveBlobs } from '../../core/index.ts'
+import type { BlobServer } from '../../core/index.ts'
 import type { Invite, SyncNode, Space } from '../../core/index.ts'
 import { homeLayout } from '../home/layout.ts'
 import type { HomeLayout } from '../home/layout.ts'
@@ -48,6 +49,9 @@ export class Device implements DeviceRuntime {
   readonly role: DeviceRole
   readonly settings: ConfigFile
   readonly archive: ArchiveFile
+  /** Attachments and large outputs, served to members while the device is open. */
+  readonly blobs: FileBlobStore
+  readonly blobServer: BlobServer
   readonly report: (line: string) => void
   /** Where `dispatch desktop --web` serves the phone web app (LAN first), once it does. */
   #webUrls: string[] = []
@@ -63,6 +67,8 @@ export class Device implements DeviceRuntime {
     this.role = init.role
     this.settings = init.settings
     this.archive = init.archive
+    this.blobs = init.blobs
+    this.blobServer = init.blobServer
     this.report = init.report
   }
 
@@ -91,6 +97,8 @@ export class Device implements DeviceRuntime {
     if (this.#closed) return
     this.#closed = true
     await this.pairing.stop()
+    await this.blobServer.stop()
+    await this.blobs.close()
     await this.node.stop()
     await this.lock.release()
   }
@@ -137,7 +145,9 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
       space.members.add({ peerId: node.peerId, name, role, pairedAt: Date.now(), pairedBy: node.peerId })
     }
     publishPresence(space, { peerId: node.peerId, name, role })
-    return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), report })
+    const blobs = await FileBlobStore.open(layout.blobs)
+    const blobServer = await serveBlobs(node, blobs, { log: report })
+    return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), blobs, blobServer, report })
   } catch (err) {
     await node?.stop()
     await options.lock.release()

@@ -15,6 +15,8 @@ export interface HomeLayout {
   config: string
   /** Members' last known addresses (the node's address book). */
   addressBook: string
+  /** The blob store: attachments and large outputs, by sha256. */
+  blobs: string
   /** Append-only record of tool calls and permission decisions. */
   auditLog: string
   /** Holds the pid of the process holding the home. */
@@ -44,6 +46,7 @@ export function homeLayout (dir: string): HomeLayout {
     store: join(abs, 'store'),
     config: join(abs, 'config.json'),
     addressBook: join(abs, 'peers.json'),
+    blobs: join(abs, 'blobs'),
     auditLog: join(abs, 'audit.log'),
     lock: join(abs, 'lock'),
     controlSocket: join(abs, 'control.sock')

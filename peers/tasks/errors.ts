@@ -52,3 +52,13 @@ export class UnknownTargetError extends Error {
     this.target = target
   }
 }
+
+/** An approve, deny or reply for a task that is not waiting on such a request. */
+export class NothingPendingError extends Error {
+  override name = 'NothingPendingError'
+  readonly taskId: string
+  constructor (taskId: string, status: string, why?: string) {
+    super(`task ${taskId} is ${status}${why !== undefined ? `: ${why}` : ': nothing is waiting for an answer'}`)
+    this.taskId = taskId
+  }
+}

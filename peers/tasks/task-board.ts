@@ -25,16 +25,16 @@ import { Members } from '../../core/members.ts'
 import type { Member } from '../../core/members.ts'
 import { isTaskId, newTaskId } from './task-id.ts'
 import {
-  IllegalTransitionError, InvalidTaskFieldError, TaskNotFoundError, UnknownTargetError, WrongWriterError
+  IllegalTransitionError, InvalidTaskFieldError, NothingPendingError, TaskNotFoundError, UnknownTargetError, WrongWriterError
 } from './errors.ts'
 import {
-  canTransition, isFinal, isReachable, parseAttempt, parseLogEntry, parseOutputs, parseRequest, parseStatus,
-  parseString, parseTime, describe,
+  canTransition, isFinal, isReachable, isWaiting, parseAnswer, parseAttachments, parseAttempt, parseLogEntry, parseOutputs, parsePending,
+  parseRequest, parseStatus, parseString, parseTime, describe, ANSWER_KEY_PREFIX, MAX_NOTE_CHARS,
   MAX_ERROR_CHARS, MAX_LOG_ENTRIES, MAX_LOG_TEXT_CHARS, MAX_RESULT_CHARS, MAX_SCOPE_CHARS, MAX_TEXT_CHARS,
   MAX_ID_CHARS
 } from './task-rules.ts'
 import type { DeviceRole } from './roles.ts'
-import type { FinalStatus, LogEntry, LogKind, Task, TaskOutput, TaskProgress, TaskRequest, TaskStatus } from './task-rules.ts'
+import type { Attachment, Answer, AnswerDecision, FinalStatus, LogEntry, LogKind, PendingRequest, Task, TaskOutput, TaskProgress, TaskRequest, TaskStatus } from './task-rules.ts'
 
 export interface RuleViolation {
   taskId: string
@@ -74,6 +74,10 @@ export interface AddTaskInput {
   id?: string
   /** The schedule this task is an occurrence of. */
   scheduleId?: string
+  /** A follow-up: the finished task whose conversation it continues. */
+  parent?: string
+  /** Files sent with it (their bytes are in this device's blob store, served to the target). */
+  attachments?: Attachment[]
 }
 
 export interface FinishInput {
@@ -86,6 +90,7 @@ interface Accepted {
   request: TaskRequest
   malformed?: string
   progress: TaskProgress
+  answers: Record<string, Answer>
 }
 
 /** The only role a task may be addressed to. */
@@ -144,7 +149,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
   get (id: string): Task | undefined {
     const a = this.#accepted.get(id)
     if (a === undefined) return undefined
-    const task: Task = { ...a.request, ...a.progress, outputs: a.progress.outputs.slice() }
+    const task: Task = { ...a.request, ...a.progress, outputs: a.progress.outputs.slice(), answers: { ...a.answers } }
     if (a.malformed !== undefined) task.malformed = a.malformed
     return task
   }
@@ -183,6 +188,8 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     checkInput('text', parseString(input.text, MAX_TEXT_CHARS))
     if (input.text.trim() === '') throw new InvalidTaskFieldError('text', 'empty')
     checkInput('target', parseString(input.target, MAX_ID_CHARS))
+    if (input.parent !== undefined) checkInput('parent', parseString(input.parent, MAX_ID_CHARS))
+    if (input.attachments !== undefined) checkInput('attachments', parseAttachments(input.attachments))
     if (input.scope !== undefined) {
       checkInput('scope', parseString(input.scope, MAX_SCOPE_CHARS))
       if (input.scope.includes('\0') || !input.scope.startsWith('/')) throw new InvalidTaskFieldError('scope', 'must be an absolute path without NUL bytes')
@@ -200,6 +207,8 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     m.set('target', input.target)
     if (input.scope !== undefined) m.set('scope', input.scope)
     if (input.scheduleId !== undefined) m.set('scheduleId', input.scheduleId)
+    if (input.parent !== undefined) m.set('parent', input.parent)
+    if (input.attachments !== undefined && input.attachments.length > 0) m.set('attachments', input.attachments)
     m.set('cancelRequested', false)
     this.doc.transact(() => this.tasks.set(id, m), this.origin)
     return this.get(id)!
@@ -226,6 +235,27 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     this.doc.transact(() => { for (const id of ids) this.tasks.delete(id) }, this.origin)
   }
 
+  // ---- answers (any member: the phone that answers) ---------------------------------
+
+  /**
+   * Answers the request a waiting task is paused on. Works offline: the answer waits in the
+   * document and takes effect when it reaches the desktop. Throws when the task is not waiting
+   * on that request (as far as this replica knows) or it was answered already.
+   */
+  answerRequest (id: string, requestId: string, decision: AnswerDecision, text?: string): Task {
+    const task = this.get(id)
+    if (task === undefined) throw new TaskNotFoundError(id)
+    const pending = task.pending
+    if (!isWaiting(task.status) || pending == null || pending.id !== requestId) throw new NothingPendingError(id, task.status)
+    if ((decision === 'reply') !== (pending.kind === 'question')) throw new NothingPendingError(id, task.status, pending.kind === 'question' ? 'it asks a question: answer with reply' : 'it asks for approval: answer with approve or deny')
+    if (task.answers?.[requestId] !== undefined) throw new NothingPendingError(id, task.status, 'this request was answered already')
+    if (text !== undefined) checkInput('text', parseString(text, MAX_NOTE_CHARS))
+    const answer: Answer = { decision, by: this.deviceId, at: this.#now() }
+    if (text !== undefined) answer.text = text
+    this.#write(id, { [ANSWER_KEY_PREFIX + requestId]: answer })
+    return this.get(id)!
+  }
+
   // ---- executor writes (the target desktop) ----------------------------------------
 
   claimTask (id: string): Task {
@@ -248,9 +278,28 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     return this.get(id)!
   }
 
+  /** Pauses a running task on a request for the phone (status awaiting-approval / awaiting-answer). */
+  awaitRequest (id: string, pending: PendingRequest): Task {
+    const status = pending.kind === 'approval' ? 'awaiting-approval' : 'awaiting-answer'
+    this.#executorTask(id, status)
+    const p = parsePending(pending)
+    if (!p.ok) throw new InvalidTaskFieldError('pending', p.reason)
+    this.appendLog(id, 'status', pending.kind === 'approval' ? `waiting for approval: ${pending.summary} (${pending.reason})` : `waiting for an answer: ${pending.question}`)
+    this.#write(id, { status, pending })
+    return this.get(id)!
+  }
+
+  /** Back to running once the request is answered (or timed out). */
+  resumeTask (id: string, line: string): Task {
+    this.#executorTask(id, 'running')
+    this.appendLog(id, 'status', line)
+    this.#write(id, { status: 'running', pending: null, heartbeatAt: this.#now() })
+    return this.get(id)!
+  }
+
   heartbeat (id: string): void {
     const task = this.#executorTask(id, undefined)
-    if (task.status !== 'running' && task.status !== 'claimed') throw new IllegalTransitionError(id, task.status, 'heartbeat')
+    if (task.status !== 'running' && task.status !== 'claimed' && !isWaiting(task.status)) throw new IllegalTransitionError(id, task.status, 'heartbeat')
     this.#write(id, { heartbeatAt: this.#now() })
   }
 
@@ -273,6 +322,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
   finishTask (id: string, status: FinalStatus, out: FinishInput = {}): Task {
     this.#executorTask(id, status)
     const fields: Record<string, unknown> = { status, finishedAt: this.#now() }
+    if (this.get(id)!.pending != null) fields.pending = null
     if (out.result !== undefined) fields.result = truncate(out.result, MAX_RESULT_CHARS)
     if (out.error !== undefined) fields.error = truncate(out.error, MAX_ERROR_CHARS)
     if (out.outputs !== undefined) {
@@ -360,13 +410,13 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     // A malformed task nobody acted on yet may still be completed by its creator (a buggy peer
     // writing fields one transaction at a time): it is read afresh until it is well-formed.
     if (prev === undefined || (prev.malformed !== undefined && prev.progress.status === 'queued' && prev.progress.attempt === 0)) {
-      next = { request: parsed.request, progress: { ...BASE_PROGRESS } }
+      next = { request: parsed.request, progress: { ...BASE_PROGRESS }, answers: {} }
       if (parsed.malformed !== undefined) next.malformed = parsed.malformed
     } else {
-      next = { request: { ...prev.request }, progress: { ...prev.progress } }
+      next = { request: { ...prev.request }, progress: { ...prev.progress }, answers: { ...prev.answers } }
       if (prev.malformed !== undefined) next.malformed = prev.malformed
-      for (const f of ['text', 'createdAt', 'createdBy', 'target', 'scope', 'scheduleId'] as const) {
-        if (parsed.request[f] !== prev.request[f]) this.#violation(id, f, get(f), 'creator fields do not change after creation')
+      for (const f of ['text', 'createdAt', 'createdBy', 'target', 'scope', 'scheduleId', 'parent', 'attachments'] as const) {
+        if (JSON.stringify(parsed.request[f]) !== JSON.stringify(prev.request[f])) this.#violation(id, f, get(f), 'creator fields do not change after creation')
       }
       if (parsed.request.cancelRequested !== prev.request.cancelRequested) {
         if (parsed.request.cancelRequested) next.request.cancelRequested = true
@@ -374,6 +424,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
       }
     }
     this.#reconcileProgress(id, get, next)
+    this.#reconcileAnswers(id, raw, next)
     this.#accepted.set(id, next)
     return prev === undefined || !sameAccepted(prev, next)
   }
@@ -411,6 +462,24 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     take('result', parseString(get('result'), MAX_RESULT_CHARS + TRUNCATED.length, true))
     take('error', parseString(get('error'), MAX_ERROR_CHARS + TRUNCATED.length, true))
     if (get('outputs') !== undefined) take('outputs', parseOutputs(get('outputs')), (a, b) => JSON.stringify(a) === JSON.stringify(b))
+    if (get('pending') !== undefined) take('pending', parsePending(get('pending')), (a, b) => JSON.stringify(a) === JSON.stringify(b))
+  }
+
+  /** An answer is taken once, while the task is not finished; a later different value is ignored. */
+  #reconcileAnswers (id: string, raw: Y.Map<unknown>, next: Accepted): void {
+    for (const [key, value] of raw.entries()) {
+      if (!key.startsWith(ANSWER_KEY_PREFIX)) continue
+      const requestId = key.slice(ANSWER_KEY_PREFIX.length)
+      const parsed = parseAnswer(value)
+      if (!parsed.ok) { this.#violation(id, key, value, parsed.reason); continue }
+      const had = next.answers[requestId]
+      if (had !== undefined) {
+        if (JSON.stringify(had) !== JSON.stringify(parsed.value)) this.#violation(id, key, value, 'an answer does not change once given')
+        continue
+      }
+      if (isFinal(next.progress.status)) { this.#violation(id, key, value, `the task is ${next.progress.status}; a finished task does not change`); continue }
+      next.answers[requestId] = parsed.value
+    }
   }
 }
 

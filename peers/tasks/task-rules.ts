@@ -1,16 +1,24 @@
 // The rules of a task: field types and limits, who writes which field, and the
 // forward-only status machine. Pure functions over plain values; TaskBoard applies them.
 
-export type TaskStatus = 'queued' | 'claimed' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
+export type TaskStatus = 'queued' | 'claimed' | 'running' | 'awaiting-approval' | 'awaiting-answer' | 'done' | 'failed' | 'cancelled' | 'interrupted'
 export type FinalStatus = 'done' | 'failed' | 'cancelled'
 
-export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'claimed', 'running', 'done', 'failed', 'cancelled', 'interrupted']
+export const TASK_STATUSES: readonly TaskStatus[] = ['queued', 'claimed', 'running', 'awaiting-approval', 'awaiting-answer', 'done', 'failed', 'cancelled', 'interrupted']
+/** A run paused on the phone: a tool call waiting for approval, or a question waiting for its answer. */
+export const WAITING_STATUSES: readonly TaskStatus[] = ['awaiting-approval', 'awaiting-answer']
 export const FINAL_STATUSES: readonly TaskStatus[] = ['done', 'failed', 'cancelled']
 
 /** Fields written only by the device that created the task. */
-export const CREATOR_FIELDS = ['id', 'text', 'createdAt', 'createdBy', 'target', 'scope', 'scheduleId', 'cancelRequested'] as const
+export const CREATOR_FIELDS = ['id', 'text', 'createdAt', 'createdBy', 'target', 'scope', 'scheduleId', 'cancelRequested', 'parent', 'attachments'] as const
 /** Fields written only by the task's target desktop. */
-export const EXECUTOR_FIELDS = ['status', 'claimedBy', 'attempt', 'startedAt', 'heartbeatAt', 'finishedAt', 'result', 'error', 'outputs', 'log'] as const
+export const EXECUTOR_FIELDS = ['status', 'claimedBy', 'attempt', 'startedAt', 'heartbeatAt', 'finishedAt', 'result', 'error', 'outputs', 'log', 'pending'] as const
+/**
+ * Answers to a pending request are written by any member (the phone that answers), each under
+ * its own key `answer:<requestId>` on the task map: flat keys, so two answers to two requests
+ * never overwrite each other, and no nested map has to be created concurrently.
+ */
+export const ANSWER_KEY_PREFIX = 'answer:'
 export type CreatorField = typeof CREATOR_FIELDS[number]
 export type ExecutorField = typeof EXECUTOR_FIELDS[number]
 
@@ -24,6 +32,10 @@ export const MAX_LOG_TEXT_CHARS = 2 * 1024
 export const MAX_LOG_ENTRIES = 2000
 export const MAX_OUTPUTS = 200
 export const MAX_INLINE_OUTPUT_BYTES = 64 * 1024
+export const MAX_SUMMARY_CHARS = 2 * 1024
+export const MAX_ATTACHMENTS = 20
+const MAX_ATTACHMENT_NAME_CHARS = 255
+export const MAX_NOTE_CHARS = 4 * 1024
 /** A retry loop can't climb attempts forever; past this a peer is misbehaving. */
 export const MAX_ATTEMPT = 100
 
@@ -33,6 +45,39 @@ export interface TaskOutput {
   sha256: string
   /** The file's text when it is UTF-8 and at most MAX_INLINE_OUTPUT_BYTES. */
   text?: string
+}
+
+/**
+ * A file sent with a task: only these facts are in the document; the bytes travel by the blob
+ * protocol (core/blob), fetched from the task's creator by sha256 and verified.
+ */
+export interface Attachment {
+  /** A plain file name (no folders). */
+  name: string
+  size: number
+  /** Media type (image/png, text/plain, application/octet-stream...). */
+  type: string
+  sha256: string
+}
+
+/**
+ * What a paused run waits for: approval of one tool call the grants do not cover, or the answer
+ * to Claude's question. `id` is the tool call's id, stable across restarts of the desktop.
+ */
+export type PendingRequest =
+  | { id: string, kind: 'approval', tool: string, summary: string, reason: string, askedAt: number, expiresAt: number }
+  | { id: string, kind: 'question', question: string, askedAt: number, expiresAt: number }
+
+export type AnswerDecision = 'allow-once' | 'allow-task' | 'deny' | 'reply'
+export const ANSWER_DECISIONS: readonly AnswerDecision[] = ['allow-once', 'allow-task', 'deny', 'reply']
+
+/** The phone's answer to a pending request; `by` is the answering device. */
+export interface Answer {
+  decision: AnswerDecision
+  /** With deny: why (Claude reads it). With reply: the answer text. */
+  text?: string
+  by: string
+  at: number
 }
 
 export type LogKind = 'status' | 'tool' | 'text' | 'error' | 'info'
@@ -49,6 +94,9 @@ export interface TaskRequest {
   /** The schedule this task is an occurrence of (peers/schedules/), when it is one. */
   scheduleId?: string
   cancelRequested: boolean
+  /** A follow-up: the finished task whose conversation this one continues. */
+  parent?: string
+  attachments?: Attachment[]
 }
 
 /** Executor half of a task as accepted by the rules. Status absent in the doc means queued. */
@@ -62,9 +110,13 @@ export interface TaskProgress {
   result?: string
   error?: string
   outputs: TaskOutput[]
+  /** The request a waiting run is paused on; null once answered. */
+  pending?: PendingRequest | null
 }
 
 export interface Task extends TaskRequest, TaskProgress {
+  /** Accepted answers, by request id. */
+  answers?: Record<string, Answer>
   /** Set when the creator's fields are malformed: the target desktop fails the task with this message. */
   malformed?: string
 }
@@ -73,7 +125,9 @@ export interface Task extends TaskRequest, TaskProgress {
 const NEXT: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: ['claimed', 'cancelled'],
   claimed: ['running', 'interrupted'],
-  running: ['done', 'failed', 'cancelled', 'interrupted'],
+  running: ['awaiting-approval', 'awaiting-answer', 'done', 'failed', 'cancelled', 'interrupted'],
+  'awaiting-approval': ['running', 'failed', 'cancelled', 'interrupted'],
+  'awaiting-answer': ['running', 'failed', 'cancelled', 'interrupted'],
   interrupted: ['queued', 'failed'],
   done: [],
   failed: [],
@@ -82,6 +136,10 @@ const NEXT: Record<TaskStatus, readonly TaskStatus[]> = {
 
 export function isFinal (status: TaskStatus): boolean {
   return FINAL_STATUSES.includes(status)
+}
+
+export function isWaiting (status: TaskStatus): boolean {
+  return WAITING_STATUSES.includes(status)
 }
 
 /** Whether `to` follows `from` in one step (what a local write may do). */
@@ -161,6 +219,51 @@ export function parseOutputs (v: unknown): Parsed<TaskOutput[]> {
   return ok(out)
 }
 
+export function parseAttachments (v: unknown): Parsed<Attachment[] | undefined> {
+  if (v === undefined) return ok(undefined)
+  if (!Array.isArray(v)) return bad(`attachments must be a list, got ${describe(v)}`)
+  if (v.length > MAX_ATTACHMENTS) return bad(`${v.length} attachments, more than ${MAX_ATTACHMENTS}`)
+  const out: Attachment[] = []
+  for (const a of v) {
+    if (typeof a !== 'object' || a === null) return bad('an attachment is not an object')
+    const { name, size, type, sha256 } = a as Record<string, unknown>
+    if (typeof name !== 'string' || name === '' || name.length > MAX_ATTACHMENT_NAME_CHARS || /[/\\\0]/.test(name) || name === '.' || name === '..') return bad(`attachment name ${describe(name)} is not a plain file name`)
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) return bad(`attachment ${name} has no valid size`)
+    if (typeof type !== 'string' || type.length > 200) return bad(`attachment ${name} has no valid type`)
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return bad(`attachment ${name} has no valid sha256`)
+    out.push({ name, size, type, sha256 })
+  }
+  return ok(out)
+}
+
+export function parsePending (v: unknown): Parsed<PendingRequest | null | undefined> {
+  if (v === undefined || v === null) return ok(v)
+  if (typeof v !== 'object' || Array.isArray(v)) return bad(`pending must be an object, got ${describe(v)}`)
+  const o = v as Record<string, unknown>
+  const str = (k: string, max: number) => typeof o[k] === 'string' && (o[k] as string).length <= max
+  const time = (k: string) => typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= 0
+  if (!str('id', MAX_ID_CHARS) || (o.id as string) === '' || !time('askedAt') || !time('expiresAt')) return bad('pending needs an id, askedAt and expiresAt')
+  if (o.kind === 'approval' && str('tool', MAX_ID_CHARS) && str('summary', MAX_SUMMARY_CHARS) && str('reason', MAX_SUMMARY_CHARS)) {
+    return ok({ id: o.id as string, kind: 'approval', tool: o.tool as string, summary: o.summary as string, reason: o.reason as string, askedAt: o.askedAt as number, expiresAt: o.expiresAt as number })
+  }
+  if (o.kind === 'question' && str('question', MAX_SUMMARY_CHARS)) {
+    return ok({ id: o.id as string, kind: 'question', question: o.question as string, askedAt: o.askedAt as number, expiresAt: o.expiresAt as number })
+  }
+  return bad('pending is neither a well-formed approval nor a question')
+}
+
+export function parseAnswer (v: unknown): Parsed<Answer> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad(`an answer must be an object, got ${describe(v)}`)
+  const o = v as Record<string, unknown>
+  if (!(ANSWER_DECISIONS as readonly unknown[]).includes(o.decision)) return bad(`unknown decision ${describe(o.decision)}`)
+  if (typeof o.by !== 'string' || o.by.length > MAX_ID_CHARS) return bad('an answer names the device that gave it')
+  if (typeof o.at !== 'number' || !Number.isFinite(o.at)) return bad('an answer has a time')
+  if (o.text !== undefined && (typeof o.text !== 'string' || o.text.length > MAX_NOTE_CHARS)) return bad(`an answer's text is at most ${MAX_NOTE_CHARS} characters`)
+  const a: Answer = { decision: o.decision as AnswerDecision, by: o.by, at: o.at }
+  if (o.text !== undefined) a.text = o.text as string
+  return ok(a)
+}
+
 export function parseLogEntry (v: unknown): LogEntry | undefined {
   if (typeof v !== 'object' || v === null) return undefined
   const { at, kind, text } = v as Record<string, unknown>
@@ -189,12 +292,16 @@ export function parseRequest (key: string, raw: (field: string) => unknown): { r
   const target = field('target', parseString(raw('target'), MAX_ID_CHARS), undefined) ?? ''
   const scope = field('scope', parseString(raw('scope'), MAX_SCOPE_CHARS, true), undefined)
   const scheduleId = field('scheduleId', parseString(raw('scheduleId'), MAX_ID_CHARS, true), undefined)
+  const parent = field('parent', parseString(raw('parent'), MAX_ID_CHARS, true), undefined)
+  const attachments = field('attachments', parseAttachments(raw('attachments')), undefined)
   const cancel = raw('cancelRequested')
   if (cancel !== undefined && typeof cancel !== 'boolean') problems.push(`cancelRequested: expected true/false, got ${describe(cancel)}`)
   if (scope !== undefined && (scope.includes('\0') || !scope.startsWith('/'))) problems.push('scope: must be an absolute path without NUL bytes')
   const request: TaskRequest = { id: key, text, createdAt, createdBy, target, cancelRequested: cancel === true }
   if (scope !== undefined) request.scope = scope
   if (scheduleId !== undefined) request.scheduleId = scheduleId
+  if (parent !== undefined) request.parent = parent
+  if (attachments !== undefined) request.attachments = attachments
   return problems.length > 0 ? { request, malformed: `malformed task: ${problems.join('; ')}` } : { request }
 }
 

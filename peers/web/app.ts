@@ -1,5 +1,6 @@
 // The phone web app's page: pairing (invite in the URL fragment, pasted, or scanned by camera),
-// the task list with live log and results, adding and cancelling tasks, devices, notifications.
+// the task list with live log and results, adding and cancelling tasks, answering what a task
+// waits for (approve / deny / reply) and following up on a finished one, devices, notifications.
 // Every action and every list goes through the application API (`phone.app`): the Add button
 // calls the same `add` use case as `dispatch add` (peers/app/tasks.ts); with a schedule chosen,
 // `addSchedule`, and the schedule list's buttons `pauseSchedule` / `resumeSchedule` /
@@ -8,7 +9,7 @@
 import { Phone } from './phone.ts'
 import type { TransportChoice } from './phone.ts'
 import { isFinal } from '../app/api.ts'
-import type { DeviceView, ScheduleView, TaskSummary } from '../app/api.ts'
+import type { Attachment, DeviceView, ScheduleView, TaskOutput, TaskSummary } from '../app/api.ts'
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector(sel) as T
 
@@ -22,6 +23,8 @@ function h (tag: string, attrs: Record<string, string> = {}, ...children: Array<
 let phone: Phone
 const seenFinal = new Set<string>()
 let open = new Set<string>()
+/** What the person is typing into a card (reply, note, follow-up): kept across re-renders. */
+const drafts = new Map<string, string>()
 
 async function main (): Promise<void> {
   const params = new URLSearchParams(location.search)
@@ -32,6 +35,7 @@ async function main (): Promise<void> {
     onEvent: event => {
       if (event.event === 'finished') noticeFinished(event.task)
       else if (event.event === 'schedule') noticeFinished({ id: `${event.scheduleId}/${event.entry.slot}/${event.entry.kind}`, status: `schedule ${event.entry.kind}`, text: event.text, result: event.entry.text })
+      else if (event.pending !== undefined) notify(`Dispatch: ${event.pending.kind === 'approval' ? 'approval needed' : 'a question'}`, event.pending.kind === 'approval' ? event.pending.summary : event.pending.question)
     }
   })
     .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })
@@ -131,15 +135,24 @@ async function addTask (event: Event): Promise<void> {
   const text = ($('#text') as HTMLTextAreaElement).value.trim()
   const target = ($('#target') as HTMLSelectElement).value
   const folder = ($('#folder') as HTMLInputElement).value.trim()
+  const picker = $('#attach') as HTMLInputElement
   if (text === '' || target === '') return
   const when = ($('#when') as HTMLSelectElement).value as '' | 'every' | 'cron' | 'at'
   if (when !== '') { await addScheduled(text, target, folder, when); return }
   try {
-    const result = await phone.app.add({ text, to: target, ...(folder !== '' ? { scope: folder } : {}) }, {
+    // Into this page's blob store first: the task carries only name, size, type and sha256.
+    const attachments: Attachment[] = []
+    for (const file of Array.from(picker.files ?? [])) {
+      const sha256 = await phone.blobs.put(new Uint8Array(await file.arrayBuffer()))
+      attachments.push({ name: file.name.replace(/[/\\]/g, '_') || 'file', size: file.size, type: file.type || 'application/octet-stream', sha256 })
+    }
+    if (attachments.length > 0) notice(`Sending ${attachments.length} file${attachments.length === 1 ? '' : 's'} with the task…`)
+    const result = await phone.app.add({ text, to: target, ...(folder !== '' ? { scope: folder } : {}), ...(attachments.length > 0 ? { attachments } : {}) }, {
       onEvent: e => {
         if (e.event !== 'queued') return
         // Saved on this device: the text can go, the task is not lost.
         ;($('#text') as HTMLTextAreaElement).value = ''
+        picker.value = ''
         notice(`Task queued for ${e.targetName}; sending…`)
       }
     })
@@ -178,6 +191,15 @@ function noticeFinished (task: { id: string, status: string, text: string, resul
     new Notification(title, { body, tag: task.id }) // eslint-disable-line no-new
   } else {
     notice(title)
+  }
+}
+
+/** A request from the desktop: an OS notification when the page is in the background, else a notice. */
+function notify (title: string, body: string): void {
+  if (document.hidden && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+    new Notification(title, { body }) // eslint-disable-line no-new
+  } else {
+    notice(`${title}: ${body}`)
   }
 }
 
@@ -249,7 +271,16 @@ function scheduleCard (s: ScheduleView): HTMLElement {
 function renderTasks (tasks: TaskSummary[]): void {
   const list = $('#tasks')
   if (tasks.length === 0) { list.replaceChildren(h('p', { class: 'empty' }, 'No tasks yet. Add one above: try “$ ls”.')); return }
+  // A re-render replaces the cards: give the focus (and caret) back to the field being typed in.
+  const active = document.activeElement as HTMLInputElement | null
+  const typing = active?.dataset?.draft
+  const caret = active?.selectionStart ?? null
   list.replaceChildren(...tasks.map(taskCard))
+  if (typing !== undefined) {
+    const again = list.querySelector<HTMLInputElement>(`input[data-draft="${CSS.escape(typing)}"]`)
+    again?.focus()
+    if (again !== null && caret !== null) again.setSelectionRange(caret, caret)
+  }
 }
 
 function taskCard (task: TaskSummary): HTMLElement {
@@ -266,7 +297,7 @@ function taskCard (task: TaskSummary): HTMLElement {
   const outputs = task.outputs ?? []
   if (outputs.length > 0) {
     card.append(h('ul', { class: 'outputs' }, ...outputs.map(o => h('li', {}, `${o.path} (${o.size} bytes)`,
-      o.text !== undefined ? h('pre', {}, o.text.slice(0, 4000)) : null))))
+      o.text !== undefined ? h('pre', {}, o.text.slice(0, 4000)) : downloadButton(task.id, o)))))
   }
   const log = task.log ?? []
   if (log.length > 0) {
@@ -277,6 +308,8 @@ function taskCard (task: TaskSummary): HTMLElement {
     card.append(details)
   }
   const finished = isFinal(task.status)
+  if (task.pending !== undefined) card.append(requestBox(task))
+  if (finished) card.append(followUpBox(task))
   if (!finished && !task.cancelRequested && task.createdBy === phone.peerId) {
     const cancel = h('button', { class: 'cancel' }, 'Cancel')
     cancel.addEventListener('click', () => {
@@ -287,6 +320,76 @@ function taskCard (task: TaskSummary): HTMLElement {
     card.append(h('p', { class: 'scope' }, 'cancel requested…'))
   }
   return card
+}
+
+/** An output too big for the document: fetched from the desktop on demand (verified by sha256), then saved. */
+function downloadButton (taskId: string, o: TaskOutput): HTMLElement {
+  const button = h('button', { class: 'download', 'data-sha256': o.sha256 }, 'Download')
+  button.addEventListener('click', () => {
+    button.textContent = 'Fetching…'
+    phone.app.fetchOutputs({ id: taskId }).then(async () => {
+      const bytes = await phone.blobs.read(o.sha256, 0, o.size)
+      const link = h('a', { href: URL.createObjectURL(new Blob([bytes as BlobPart])), download: o.path.split('/').pop() ?? 'output' }) as HTMLAnchorElement
+      link.click()
+      button.textContent = 'Download'
+    }, (err: Error) => { button.textContent = 'Download'; notice(`Not downloaded: ${err.message}`) })
+  })
+  return button
+}
+
+/** A text field whose value survives re-renders (keyed by task and purpose). */
+function draftInput (key: string, cls: string, placeholder: string): HTMLInputElement {
+  const input = h('input', { class: cls, type: 'text', placeholder, 'aria-label': placeholder, 'data-draft': key }) as HTMLInputElement
+  input.value = drafts.get(key) ?? ''
+  input.addEventListener('input', () => { drafts.set(key, input.value) })
+  return input
+}
+
+/** What the task waits for, with the answers: allow once / for this task / deny with a note, or a reply. */
+function requestBox (task: TaskSummary): HTMLElement {
+  const p = task.pending!
+  const box = h('div', { class: 'request', 'data-request': p.id })
+  const failed = (what: string) => (err: Error) => { notice(`${what}: ${err.message}`) }
+  const sent = (r: { delivered: boolean }) => { notice(r.delivered ? 'Answer sent' : 'Answer saved: it is sent when the desktop is reachable') }
+  if (p.kind === 'approval') {
+    box.append(h('p', { class: 'ask' }, 'Wants to run: ', h('code', {}, p.summary)), h('p', { class: 'scope' }, p.reason))
+    const note = draftInput(`${task.id}:note`, 'note', 'Note for Claude (optional)')
+    const once = h('button', { class: 'approve primary' }, 'Allow once')
+    const forTask = h('button', { class: 'approve-task' }, 'Allow for this task')
+    const deny = h('button', { class: 'deny' }, 'Deny')
+    once.addEventListener('click', () => { phone.app.approve({ id: task.id }).then(sent, failed('Not approved')) })
+    forTask.addEventListener('click', () => { phone.app.approve({ id: task.id, forTask: true }).then(sent, failed('Not approved')) })
+    deny.addEventListener('click', () => {
+      const text = note.value.trim()
+      phone.app.deny({ id: task.id, ...(text !== '' ? { note: text } : {}) }).then(r => { drafts.delete(`${task.id}:note`); sent(r) }, failed('Not denied'))
+    })
+    box.append(h('div', { class: 'answers' }, once, forTask, deny), note)
+  } else {
+    box.append(h('p', { class: 'ask' }, 'Asks: ', p.question))
+    const input = draftInput(`${task.id}:reply`, 'reply-text', 'Your answer')
+    const send = h('button', { class: 'reply primary' }, 'Reply')
+    send.addEventListener('click', () => {
+      if (input.value.trim() === '') return
+      phone.app.reply({ id: task.id, text: input.value }).then(() => { drafts.delete(`${task.id}:reply`); notice('Answer saved') }, failed('Not answered'))
+    })
+    box.append(input, send)
+  }
+  return box
+}
+
+/** A finished task continues with a follow-up (a new task that carries its conversation). */
+function followUpBox (task: TaskSummary): HTMLElement {
+  const input = draftInput(`${task.id}:follow`, 'follow-text', 'Follow up…')
+  const send = h('button', { class: 'follow-up' }, 'Send')
+  send.addEventListener('click', () => {
+    if (input.value.trim() === '') return
+    phone.app.reply({ id: task.id, text: input.value }).then(r => {
+      drafts.delete(`${task.id}:follow`)
+      notice(r.kind === 'follow-up' && r.delivered ? `Follow-up sent: ${r.targetName} has it` : 'Follow-up queued')
+      render()
+    }, (err: Error) => { notice(`Not sent: ${err.message}`) })
+  })
+  return h('div', { class: 'follow' }, input, send)
 }
 
 function renderDevices (devices: DeviceView[]): void {

@@ -5,7 +5,8 @@
 
 import { ObservableV2 } from 'lib0/observable'
 import {
-  createSyncNode, IndexedDbStore, browserTransports, indexedDbAddressBook, isBrowserDialable, isRelayedAddr, loadOrCreateBrowserIdentity
+  createSyncNode, IndexedDbStore, browserTransports, indexedDbAddressBook, isBrowserDialable, isRelayedAddr, loadOrCreateBrowserIdentity,
+  IndexedDbBlobStore, serveBlobs
 } from '../../core/browser.ts'
 import type { Invite, SyncNode, Space } from '../../core/browser.ts'
 import { Application } from '../app/application.ts'
@@ -49,14 +50,17 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
   readonly pairing = null
   readonly settings: BrowserStores
   readonly archive: BrowserStores
+  /** Attachments sent from this page and outputs fetched to it; served to members while the page is open. */
+  readonly blobs: IndexedDbBlobStore
   /** Every use case, run in this page. */
   readonly app: Application
   /** Set once a desktop said this device is revoked; shown on the page. */
   refusal: string | null = null
 
-  private constructor (node: SyncNode, space: Space, stores: BrowserStores, transport: TransportChoice) {
+  private constructor (node: SyncNode, space: Space, stores: BrowserStores, blobs: IndexedDbBlobStore, transport: TransportChoice) {
     super()
     this.node = node
+    this.blobs = blobs
     this.space = space
     this.settings = stores
     this.archive = stores
@@ -110,7 +114,10 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
     })
     moveOldDesktops(node)
     const space = await node.openSpace(SPACE_NAME, { storage })
-    return new Phone(node, space, stores, options.transport ?? 'any')
+    const blobs = await IndexedDbBlobStore.open({ name: `${prefix}-blobs` })
+    // The desktop fetches a task's attachments from here, over the connection this page opened.
+    await serveBlobs(node, blobs, { log: (line) => { console.warn(`dispatch: ${line}`) } })
+    return new Phone(node, space, stores, blobs, options.transport ?? 'any')
   }
 
   get peerId (): string { return this.node.peerId }

@@ -2,8 +2,11 @@
 // delivered when the target desktop acknowledged receipt, else it goes out at the next sync.
 // The use case is `add` in peers/app/tasks.ts (the web app's Add button calls the same).
 
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { withApp } from '../../device/reach.ts'
+import { homeLayout } from '../../home/layout.ts'
+import type { Attachment } from '../../app/api.ts'
 import { describeTask, formatTime } from '../format.ts'
 import { UsageError } from '../verb.ts'
 import type { Verb, VerbContext } from '../verb.ts'
@@ -14,7 +17,7 @@ export class TaskFailedError extends Error {
 
 export const add: Verb = {
   name: 'add',
-  usage: 'TEXT [--to DEVICE] [--in DIR] [--wait | --at TIME | --every DURATION | --cron EXPR [--tz ZONE]]',
+  usage: 'TEXT [--to DEVICE] [--in DIR] [--attach FILE]... [--wait | --at TIME | --every DURATION | --cron EXPR [--tz ZONE]]',
   summary: 'add a task for a desktop (works offline; `$ cmd` runs a shell command); --at/--every/--cron schedule it',
   options: {
     to: { type: 'string' },
@@ -23,7 +26,8 @@ export const add: Verb = {
     at: { type: 'string' },
     every: { type: 'string' },
     cron: { type: 'string' },
-    tz: { type: 'string' }
+    tz: { type: 'string' },
+    attach: { type: 'string', multiple: true }
   },
   positionals: { min: 1, max: Infinity },
   async run (ctx) {
@@ -34,14 +38,17 @@ export const add: Verb = {
     const when = { at: ctx.values.at as string | undefined, every: ctx.values.every as string | undefined, cron: ctx.values.cron as string | undefined, tz: ctx.values.tz as string | undefined }
     if (when.at !== undefined || when.every !== undefined || when.cron !== undefined || when.tz !== undefined) {
       if (wait) throw new UsageError('--wait is for one task now; a schedule\'s runs are listed by dispatch schedules')
+      if (ctx.values.attach !== undefined) throw new UsageError('--attach is for one task now; a schedule\'s runs carry no attachments')
       await addScheduled(ctx, text, { ...(to !== undefined ? { to } : {}), ...(dir !== undefined ? { scope: resolve(dir) } : {}) }, when)
       return
     }
+    const attachments = await storeAttachments(ctx.home, (ctx.values.attach as string[] | undefined) ?? [])
     const result = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.add({
       text,
       ...(to !== undefined ? { to } : {}),
       ...(dir !== undefined ? { scope: resolve(dir) } : {}),
-      wait
+      wait,
+      ...(attachments.length > 0 ? { attachments } : {})
     }, {
       signal: ctx.signal,
       onEvent: event => {
@@ -54,6 +61,7 @@ export const add: Verb = {
       ctx.printJson(result)
     } else if (result.delivered) {
       ctx.print(`delivered to "${result.targetName}"`)
+      if (result.attachmentsDelivered === false) ctx.print(`the attachments are not there yet: "${result.targetName}" fetches them from this device when it can reach it (keep dispatch watch running)`)
     } else {
       ctx.print(`not delivered yet: "${result.targetName}" is not reachable now; the task stays queued on this device and goes out at the next sync (dispatch sync, or keep dispatch watch running)`)
     }
@@ -72,4 +80,26 @@ async function addScheduled (ctx: VerbContext, text: string, where: { to?: strin
   const s = r.schedule
   ctx.print(`scheduled ${s.id} for "${s.targetName ?? s.target}": ${s.when}; next run ${formatTime(s.nextRunAt)} (saved on this device)`)
   ctx.print(r.reached ? `sent to "${s.targetName ?? s.target}"` : `not sent yet: "${s.targetName ?? s.target}" is not reachable now; the schedule goes out at the next sync and runs there, also while this device is off`)
+}
+
+/**
+ * Puts each file into the home's blob store (content-addressed, so a holder process serving the
+ * same store sees it at once) and returns what the task carries about it.
+ */
+async function storeAttachments (home: string, files: string[]): Promise<Attachment[]> {
+  if (files.length === 0) return []
+  // Loaded only when files are attached: every `dispatch` start would otherwise load the engine.
+  const [{ FileBlobStore }, { default: mime }] = await Promise.all([import('../../../core/blob/file-blob-store.ts'), import('mime-types')])
+  const store = await FileBlobStore.open(homeLayout(home).blobs)
+  try {
+    const out: Attachment[] = []
+    for (const file of files) {
+      let bytes: Uint8Array
+      try { bytes = await readFile(resolve(file)) } catch (err) { throw new UsageError(`--attach ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`) }
+      if (bytes.length > store.maxBytes) throw new UsageError(`--attach ${file}: ${bytes.length} bytes, more than the limit of ${store.maxBytes}`)
+      const sha256 = await store.put(bytes)
+      out.push({ name: basename(file), size: bytes.length, type: mime.lookup(file) || 'application/octet-stream', sha256 })
+    }
+    return out
+  } finally { await store.close() }
 }

@@ -8,13 +8,15 @@ import { serveControl } from '../../home/control.ts'
 import { API_INPUTS } from '../../app/api.ts'
 import type { ExecutorMode } from '../../agent/executor.ts'
 import { UsageError } from '../verb.ts'
+import { parseDuration } from '../format.ts'
 import type { Verb, VerbContext } from '../verb.ts'
 
-function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: string[], terminal?: boolean, network?: boolean } {
+function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: string[], ask?: string[], terminal?: boolean, network?: boolean } {
   const v = ctx.values
   return {
     ...(v.allow !== undefined ? { readWrite: v.allow as string[] } : {}),
     ...(v['allow-read'] !== undefined ? { readOnly: v['allow-read'] as string[] } : {}),
+    ...(v.ask !== undefined ? { ask: v.ask as string[] } : {}),
     ...(v.terminal === true ? { terminal: true } : {}),
     ...(v.network === true ? { network: true } : {})
   }
@@ -22,7 +24,7 @@ function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: strin
 
 export const desktop: Verb = {
   name: 'desktop',
-  usage: '[--name N] [--web [--web-port P]] [--listen MULTIADDR]... [--allow DIR]... [--allow-read DIR]... [--terminal] [--network] [--executor auto|claude|shell] [--concurrency N] [--relay MULTIADDR]...',
+  usage: '[--name N] [--web [--web-port P]] [--listen MULTIADDR]... [--allow DIR]... [--allow-read DIR]... [--ask DIR]... [--terminal] [--network] [--executor auto|claude|shell] [--concurrency N] [--approval-timeout DURATION] [--relay MULTIADDR]...',
   summary: 'run this device as a desktop: stay online, sync, run the tasks addressed to it',
   options: {
     name: { type: 'string' },
@@ -32,16 +34,21 @@ export const desktop: Verb = {
     relay: { type: 'string', multiple: true },
     allow: { type: 'string', multiple: true },
     'allow-read': { type: 'string', multiple: true },
+    ask: { type: 'string', multiple: true },
     terminal: { type: 'boolean' },
     network: { type: 'boolean' },
     executor: { type: 'string' },
-    concurrency: { type: 'string' }
+    concurrency: { type: 'string' },
+    'approval-timeout': { type: 'string' }
   },
   async run (ctx) {
     const executor = (ctx.values.executor ?? 'auto') as ExecutorMode
     if (!['auto', 'claude', 'shell'].includes(executor)) throw new UsageError('--executor takes auto, claude or shell')
     const concurrency = ctx.values.concurrency === undefined ? undefined : Number(ctx.values.concurrency)
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency takes a whole number of at least 1')
+    // How long a request to the phone waits before it counts as denied; 0: never ask, refuse at once.
+    const approvalTimeoutMs = ctx.values['approval-timeout'] === undefined ? undefined : parseDuration(String(ctx.values['approval-timeout']))
+    if (approvalTimeoutMs !== undefined && !(approvalTimeoutMs >= 0)) throw new UsageError('--approval-timeout takes a duration such as 30m, 24h or 7d (0: never ask, refuse)')
     const web = ctx.values.web === true
     const webPort = ctx.values['web-port'] === undefined ? undefined : Number(ctx.values['web-port'])
     if (webPort !== undefined && (!web || !Number.isInteger(webPort) || webPort < 0 || webPort > 65535)) throw new UsageError('--web-port takes a port number (0 for any free one), with --web')
@@ -86,6 +93,7 @@ export const desktop: Verb = {
         flags: grantFlags(ctx),
         executor,
         concurrency,
+        ...(approvalTimeoutMs !== undefined ? { approvalTimeoutMs } : {}),
         env: ctx.env,
         log: line => ctx.note(`dispatch: ${line}`),
         onTask: event => {

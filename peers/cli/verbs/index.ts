@@ -14,7 +14,8 @@ import { schedules } from './schedules.ts'
 import { show } from './show.ts'
 import { watch } from './watch.ts'
 import { cancel } from './cancel.ts'
+import { approve, deny, reply } from './answer.ts'
 import { prune } from './prune.ts'
 import { demo } from './demo.ts'
 
-export const verbs: Verb[] = [desktop, pair, join, add, tasks, schedules, show, watch, sync, cancel, devices, revoke, prune, relay, demo]
+export const verbs: Verb[] = [desktop, pair, join, add, tasks, schedules, show, watch, sync, cancel, approve, deny, reply, devices, revoke, prune, relay, demo]

@@ -27,6 +27,14 @@ export const watch: Verb = {
       if (ctx.json) ctx.printJson(event)
       if (event.event === 'status') {
         if (!ctx.json) ctx.print(`${event.id}  ${event.status}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}  ${firstLine(event.text, 60)}`)
+        const p = event.pending
+        if (p !== undefined) {
+          // A request from the desktop: said where the person looks, with the command that answers it.
+          const ask = p.kind === 'approval' ? `${p.summary} (${p.reason})` : p.question
+          const how = p.kind === 'approval' ? `dispatch approve ${event.id} [--for-task] | dispatch deny ${event.id} [--note TEXT]` : `dispatch reply ${event.id} TEXT`
+          if (!ctx.json) ctx.print(`  ${p.kind === 'approval' ? 'asks to run' : 'asks'}: ${ask}\n  answer: ${how}`)
+          notifier?.notify(`dispatch: ${p.kind === 'approval' ? 'approval needed' : 'a question'}`, `${firstLine(event.text, 80)}\n${ask}`)
+        }
       } else if (event.event === 'finished') {
         const t = event.task
         const body = (t.status === 'done' ? t.result ?? 'done' : t.error ?? t.status).split('\n').slice(0, 3).join('\n')
