@@ -6,6 +6,11 @@ import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION } from './constants.ts'
 import { Members } from './members.ts'
+import { TrustGate } from './trust/gate.ts'
+import type { TrustRefusal } from './trust/gate.ts'
+import { StoredTrustMemory } from './trust/memory.ts'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { MessageChannel } from './sync/channel.ts'
 import { SyncSession } from './sync/session.ts'
 import type { UpdateEncoding } from './sync/session.ts'
@@ -30,6 +35,8 @@ export interface SpaceEvents {
   'bad-message': (peerId: string, error: Error) => void
   /** Who may sync changed (a member added or revoked, `allow`/`disallow`). */
   'gate-changed': () => void
+  /** The trust gate refused or ignored a membership statement (see core/trust/gate.ts). */
+  'trust-refused': (refusal: TrustRefusal) => void
   /** Persisting an update failed; the update is still in memory but not durable. */
   'storage-error': (error: Error) => void
 }
@@ -44,6 +51,12 @@ export interface SpaceOptions {
   /** How often an idle session re-sends its state vector. */
   resyncIntervalMs?: number
   timers?: Timers
+  /**
+   * This device's key: it signs the admissions and revocations this device makes, and roots its
+   * membership gate (`SyncNode.openSpace` passes the node's). Without one the space reads its
+   * `devices` map unsigned and admits only `allow`ed peers and what that map says (tests, tools).
+   */
+  identity?: PrivateKey
 }
 
 /** The origin of transactions that replay the store, so they are not written back. */
@@ -73,7 +86,11 @@ export async function openSpace (name: string, options: SpaceOptions): Promise<S
       for (const update of updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN)
     }, STORAGE_ORIGIN)
   }
-  return new Space(name, doc, options, { records: updates.length, bytes: updates.reduce((sum, u) => sum + u.byteLength, 0) })
+  let memory: StoredTrustMemory | undefined
+  if (options.identity !== undefined) {
+    memory = await StoredTrustMemory.load(options.storage, name)
+  }
+  return new Space(name, doc, options, { records: updates.length, bytes: updates.reduce((sum, u) => sum + u.byteLength, 0) }, memory)
 }
 
 /** One replicated Y.Doc: durable in its `storage`, with presence (`awareness`), `members`, events, and a sync session per connected member. */
@@ -95,7 +112,11 @@ export class Space extends ObservableV2<SpaceEvents> {
   private logRecords: number
   private snapshotBytes: number
 
-  constructor (name: string, doc: Y.Doc, options: SpaceOptions, loaded: { records: number, bytes: number } = { records: 0, bytes: 0 }) {
+  /** The signed-membership gate; null for a space opened without an identity. */
+  readonly trust: TrustGate | null
+  private readonly trustMemory: StoredTrustMemory | undefined
+
+  constructor (name: string, doc: Y.Doc, options: SpaceOptions, loaded: { records: number, bytes: number } = { records: 0, bytes: 0 }, memory?: StoredTrustMemory) {
     super()
     this.name = name
     this.doc = doc
@@ -106,9 +127,20 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.logRecords = loaded.records
     this.snapshotBytes = loaded.bytes
     this.awareness = new Awareness(doc)
-    this.members = new Members(doc)
+    this.trustMemory = memory
+    if (memory !== undefined) memory.onError = (err) => { this.emit('storage-error', [err]) }
+    this.trust = options.identity !== undefined
+      ? new TrustGate(doc, name, { key: options.identity, self: peerIdFromPrivateKey(options.identity).toString(), memory })
+      : null
+    this.members = new Members(doc, this.trust)
+    if (this.trust !== null && memory !== undefined && memory.remembered.length === 0) this.signPairingsOfOlderVersions(this.trust)
     doc.on('update', this.persist)
-    this.members.map.observeDeep(this.onMembersChanged)
+    if (this.trust !== null) {
+      this.trust.on('change', this.onMembersChanged)
+      this.trust.on('refused', this.onTrustRefused)
+    } else {
+      this.members.map.observeDeep(this.onMembersChanged)
+    }
   }
 
   /** May `peerId` sync this space? Revocation wins over everything. */
@@ -180,6 +212,7 @@ export class Space extends ObservableV2<SpaceEvents> {
   /** Resolves once every update made so far is durable in the storage. */
   async flush (): Promise<void> {
     while (this.writes.size > 0) await Promise.all(Array.from(this.writes))
+    await this.trustMemory?.flush()
   }
 
   /** Stop syncing, persist what is pending, release the storage's hold on nothing else. */
@@ -189,13 +222,33 @@ export class Space extends ObservableV2<SpaceEvents> {
     for (const { session } of Array.from(this.sessions.values())) session.destroy('space closed')
     this.doc.off('update', this.persist)
     this.members.map.unobserveDeep(this.onMembersChanged)
+    this.trust?.destroy()
     this.awareness.destroy()
     await this.flush()
     await this.compacting
     super.destroy()
   }
 
+  /**
+   * A home from before signed membership: its unsigned `devices` records that name this device as
+   * the one that paired them become its signed admissions (no rights) and revocations, once, on the
+   * first open with no trust memory. Records other devices wrote are not trusted.
+   */
+  private signPairingsOfOlderVersions (trust: TrustGate): void {
+    for (const [peer, record] of this.members.map) {
+      if (peer === trust.self || !(record instanceof Y.Map) || record.get('pairedBy') !== trust.self) continue
+      const role = record.get('role')
+      const pairedAt = record.get('pairedAt')
+      if (record.get('revokedAt') !== undefined) {
+        if (record.get('revokedBy') === trust.self) trust.revoke(peer, typeof record.get('revokedAt') === 'number' ? record.get('revokedAt') as number : Date.now())
+      } else if (!trust.admits(peer)) {
+        trust.admit(peer, typeof role === 'string' ? role : 'member', [], typeof pairedAt === 'number' ? pairedAt : Date.now())
+      }
+    }
+  }
+
   private readonly onMembersChanged = (): void => { this.emit('gate-changed', []) }
+  private readonly onTrustRefused = (refusal: TrustRefusal): void => { this.emit('trust-refused', [refusal]) }
 
   /** Past 8 MiB, or past a thousand updates that weigh 1/16 of the snapshot (see COMPACT_LOG_RECORDS). */
   private logIsLong (): boolean {

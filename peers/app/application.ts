@@ -5,10 +5,11 @@
 
 import type {
   AddEvent, AddInput, AddResult, CallOptions, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
-  PairEvent, PairInput, PruneResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
+  PairEvent, PairInput, PruneResult, RevokeInput, RevokeResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
 import { AppContext } from './context.ts'
 import type { DeviceRuntime } from './ports.ts'
+import type { Refusal } from './refusals.ts'
 import type { TaskBoard } from '../tasks/task-board.ts'
 import { deviceStatus, listDevices, revokeDevice, setDefaultDesktop } from './devices.ts'
 import { joinDesktop, pairDevice } from './pairing.ts'
@@ -32,7 +33,7 @@ export class Application implements DispatchApi {
   async status (_input?: Record<string, never>, _options?: CallOptions): Promise<StatusResult> { return await deviceStatus(this.#ctx) }
   async devices (input: { includeSelf?: boolean }, _options?: CallOptions): Promise<DeviceView[]> { return await listDevices(this.#ctx, input) }
   async setDefault (input: { device: string }, _options?: CallOptions): Promise<DeviceRef> { return await setDefaultDesktop(this.#ctx, input) }
-  async revoke (input: { device: string }, _options?: CallOptions): Promise<DeviceRef & { revokedAt: number | null }> { return await revokeDevice(this.#ctx, input) }
+  async revoke (input: RevokeInput, _options?: CallOptions): Promise<RevokeResult> { return await revokeDevice(this.#ctx, input) }
   async pair (input: PairInput, options?: CallOptions<PairEvent>): Promise<DeviceRef> { return await pairDevice(this.#ctx, input, options) }
   async join (input: { invite: string }, options?: CallOptions): Promise<JoinResult> { return await joinDesktop(this.#ctx, input, options) }
   async add (input: AddInput, options?: CallOptions<AddEvent>): Promise<AddResult> { return await addTask(this.#ctx, input, options) }
@@ -43,6 +44,11 @@ export class Application implements DispatchApi {
   async watch (_input: Record<string, never>, options?: CallOptions<WatchEvent>): Promise<null> { return await watchTasks(this.#ctx, options) }
   async sync (input: { timeoutMs?: number }, _options?: CallOptions): Promise<SyncResult> { return await syncOnce(this.#ctx, input) }
   async follow (_input: Record<string, never>, options?: CallOptions<FollowEvent>): Promise<null> { return await followSync(this.#ctx, options) }
+
+  /** Listen to what this device refuses from other members; returns the function that stops listening. */
+  onRefusal (listener: (refusal: Refusal) => void): () => void {
+    return this.#ctx.onRefusal(listener)
+  }
 
   /** Stop following the document (the device itself is closed by its owner). */
   close (): void {

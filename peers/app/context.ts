@@ -8,6 +8,9 @@ import type { Task } from '../tasks/task-board.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import { tasksToRetire } from '../tasks/retention.ts'
 import type { ArchivedTask, DeviceRuntime } from './ports.ts'
+import type { TrustRefusal } from '../../core/index.ts'
+import { refusalLine } from './refusals.ts'
+import type { Refusal } from './refusals.ts'
 
 /** No device by that name or peer id prefix. */
 export class UnknownDeviceError extends Error {
@@ -32,9 +35,12 @@ export class AppContext {
   #turn: Promise<unknown> = Promise.resolve()
   #retention: ReturnType<typeof setTimeout> | undefined
   #closed = false
+  readonly #refusalListeners = new Set<(refusal: Refusal) => void>()
 
   constructor (device: DeviceRuntime) {
     this.device = device
+    device.space.on('trust-refused', this.#onTrustRefused)
+    device.node.on('gate-refused', this.#onGateRefused)
     this.board = new TaskBoard({ doc: device.space.doc, deviceId: device.peerId, members: device.space.members, log: line => { device.report(line) } })
     for (const t of this.board.list()) if (isFinal(t.status)) this.#remember(t)
     this.board.on('tasks-change', this.#onChange)
@@ -80,7 +86,37 @@ export class AppContext {
     return matches[0]
   }
 
+  /**
+   * Something from `peer` was refused: told to the person, kept for the member's warning count,
+   * and given to the listeners (`desktop --json` prints it as a `refused` event).
+   */
+  refuse (peer: string | undefined, reason: string): void {
+    const refusal: Refusal = { at: this.device.now(), peer: peer ?? '', name: peer === undefined ? '' : this.nameOf(peer), reason }
+    this.device.report(refusalLine(refusal))
+    this.device.refusals.append(refusal).catch((err: Error) => { this.device.report(`could not keep that refusal: ${err.message}`) })
+    for (const listener of this.#refusalListeners) listener(refusal)
+  }
+
+  /** Listen to refusals; returns the function that stops listening. */
+  onRefusal (listener: (refusal: Refusal) => void): () => void {
+    this.#refusalListeners.add(listener)
+    return () => { this.#refusalListeners.delete(listener) }
+  }
+
+  readonly #onTrustRefused = (r: TrustRefusal): void => {
+    const about = r.peer !== undefined ? ` (about ${this.nameOf(r.peer)}${r.author !== undefined && r.author !== r.peer ? `, signed by ${this.nameOf(r.author)}` : ''})` : ''
+    if (r.severity === 'note') { this.device.report(`note from ${r.from === undefined ? 'this device' : this.nameOf(r.from)}: ${r.reason}${about}`); return }
+    this.refuse(r.from ?? r.author, `${r.reason}${about}`)
+  }
+
+  readonly #onGateRefused = (peer: string, where: 'connection' | 'sync'): void => {
+    const revoked = this.device.space.members.isRevoked(peer)
+    this.refuse(peer, `${where === 'connection' ? 'a connection' : 'a sync'} from a ${revoked ? 'revoked device' : 'peer that is not a member'}`)
+  }
+
   close (): void {
+    this.device.space.off('trust-refused', this.#onTrustRefused)
+    this.device.node.off('gate-refused', this.#onGateRefused)
     this.#closed = true
     if (this.#retention !== undefined) clearTimeout(this.#retention)
     this.board.off('tasks-change', this.#onChange)

@@ -13,6 +13,7 @@ import { publishPresence } from '../app/presence.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { ConfigFile } from './config.ts'
 import { ArchiveFile } from './archive.ts'
+import { RefusalLogFile } from './refusal-log.ts'
 
 /** Every device of a user shares this one space: a phone paired with two desktops joins them. */
 export const SPACE_NAME = 'dispatch'
@@ -48,6 +49,7 @@ export class Device implements DeviceRuntime {
   readonly role: DeviceRole
   readonly settings: ConfigFile
   readonly archive: ArchiveFile
+  readonly refusals: RefusalLogFile
   readonly report: (line: string) => void
   /** Where `dispatch desktop --web` serves the phone web app (LAN first), once it does. */
   #webUrls: string[] = []
@@ -63,6 +65,7 @@ export class Device implements DeviceRuntime {
     this.role = init.role
     this.settings = init.settings
     this.archive = init.archive
+    this.refusals = init.refusals
     this.report = init.report
   }
 
@@ -137,7 +140,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
       space.members.add({ peerId: node.peerId, name, role, pairedAt: Date.now(), pairedBy: node.peerId })
     }
     publishPresence(space, { peerId: node.peerId, name, role })
-    return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), report })
+    return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), refusals: new RefusalLogFile(layout.dir), report })
   } catch (err) {
     await node?.stop()
     await options.lock.release()

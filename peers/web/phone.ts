@@ -12,6 +12,7 @@ import { Application } from '../app/application.ts'
 import type { DeviceRuntime } from '../app/ports.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { BrowserStores } from './browser-stores.ts'
+import { MemoryRefusalLog } from '../app/refusals.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -49,6 +50,7 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
   readonly pairing = null
   readonly settings: BrowserStores
   readonly archive: BrowserStores
+  readonly refusals = new MemoryRefusalLog()
   /** Every use case, run in this page. */
   readonly app: Application
   /** Set once a desktop said this device is revoked; shown on the page. */
