@@ -15,6 +15,8 @@ import type { MessageChannel } from './sync/channel.ts'
 import { SyncSession } from './sync/session.ts'
 import type { UpdateEncoding } from './sync/session.ts'
 import type { Timers } from './sync/timers.ts'
+import { checkUpdate } from './sync/limits.ts'
+import type { SpaceLimits } from './sync/limits.ts'
 import type { Storage } from './store/storage.ts'
 import { assertSpaceName } from './store/storage.ts'
 
@@ -35,6 +37,8 @@ export interface SpaceEvents {
   'bad-message': (peerId: string, error: Error) => void
   /** Who may sync changed (a member added or revoked, `allow`/`disallow`). */
   'gate-changed': () => void
+  /** An update from `peerId` broke the space's limits: refused whole, and its session closed. */
+  'update-refused': (peerId: string, reason: string) => void
   /** The trust gate refused or ignored a membership statement (see core/trust/gate.ts). */
   'trust-refused': (refusal: TrustRefusal) => void
   /** Persisting an update failed; the update is still in memory but not durable. */
@@ -57,6 +61,8 @@ export interface SpaceOptions {
    * `devices` map unsigned and admits only `allow`ed peers and what that map says (tests, tools).
    */
   identity?: PrivateKey
+  /** What members may send this space (sizes, top-level types); checked before anything is applied. */
+  limits?: SpaceLimits
 }
 
 /** The origin of transactions that replay the store, so they are not written back. */
@@ -105,6 +111,7 @@ export class Space extends ObservableV2<SpaceEvents> {
   private readonly allowed: Set<string>
   private readonly sessions = new Map<string, Attached>()
   private readonly writes = new Set<Promise<void>>()
+  private readonly limits: SpaceLimits | undefined
   private readonly resyncIntervalMs: number | undefined
   private readonly timers: Timers | undefined
   private compacting: Promise<void> | null = null
@@ -123,6 +130,7 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.storage = options.storage
     this.allowed = new Set(options.allow ?? [])
     this.resyncIntervalMs = options.resyncIntervalMs
+    this.limits = options.limits
     this.timers = options.timers
     this.logRecords = loaded.records
     this.snapshotBytes = loaded.bytes
@@ -189,8 +197,10 @@ export class Space extends ObservableV2<SpaceEvents> {
       timers: this.timers,
       onBadMessage: (error) => this.emit('bad-message', [peerId, error]),
       pieceBytes: options.pieceBytes,
-      diffEncoding: options.diffEncoding
+      diffEncoding: options.diffEncoding,
+      accept: this.limits === undefined ? undefined : this.acceptUpdate
     })
+    session.on('update-refused', (reason) => this.emit('update-refused', [peerId, reason]))
     this.sessions.set(peerId, { session, initiator })
     if (existing !== undefined) existing.session.destroy()
     session.on('synced', () => this.emit('synced', [peerId]))
@@ -221,7 +231,7 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.closed = true
     for (const { session } of Array.from(this.sessions.values())) session.destroy('space closed')
     this.doc.off('update', this.persist)
-    this.members.map.unobserveDeep(this.onMembersChanged)
+    if (this.trust === null) this.members.map.unobserveDeep(this.onMembersChanged)
     this.trust?.destroy()
     this.awareness.destroy()
     await this.flush()
@@ -249,6 +259,16 @@ export class Space extends ObservableV2<SpaceEvents> {
 
   private readonly onMembersChanged = (): void => { this.emit('gate-changed', []) }
   private readonly onTrustRefused = (refusal: TrustRefusal): void => { this.emit('trust-refused', [refusal]) }
+
+  private readonly acceptUpdate = (update: Uint8Array, v2: boolean, kind: 'update' | 'diff'): string | null => {
+    if (this.limits === undefined) return null
+    return checkUpdate(this.doc, update, v2, kind, this.limits, this.sizeBytes())
+  }
+
+  /** Bytes the space takes in its store (its last snapshot plus the log since), estimated without reading it. */
+  sizeBytes (): number {
+    return this.snapshotBytes + this.storage.logSize(this.name)
+  }
 
   /** Past 8 MiB, or past a thousand updates that weigh 1/16 of the snapshot (see COMPACT_LOG_RECORDS). */
   private logIsLong (): boolean {

@@ -19,10 +19,13 @@ import { addTask, cancelTask, listTasks, pruneTasks, showTask, watchTasks } from
 export class Application implements DispatchApi {
   readonly device: DeviceRuntime
   readonly #ctx: AppContext
+  /** Listen to what this device refuses from other members; returns the function that stops listening (not a use case: a property). */
+  readonly onRefusal: (listener: (refusal: Refusal) => void) => () => void
 
   constructor (device: DeviceRuntime) {
     this.device = device
     this.#ctx = new AppContext(device)
+    this.onRefusal = listener => this.#ctx.onRefusal(listener)
   }
 
   /** The device's one task board (the desktop agent claims and runs tasks on it). */
@@ -44,11 +47,6 @@ export class Application implements DispatchApi {
   async watch (_input: Record<string, never>, options?: CallOptions<WatchEvent>): Promise<null> { return await watchTasks(this.#ctx, options) }
   async sync (input: { timeoutMs?: number }, _options?: CallOptions): Promise<SyncResult> { return await syncOnce(this.#ctx, input) }
   async follow (_input: Record<string, never>, options?: CallOptions<FollowEvent>): Promise<null> { return await followSync(this.#ctx, options) }
-
-  /** Listen to what this device refuses from other members; returns the function that stops listening. */
-  onRefusal (listener: (refusal: Refusal) => void): () => void {
-    return this.#ctx.onRefusal(listener)
-  }
 
   /** Stop following the document (the device itself is closed by its owner). */
   close (): void {

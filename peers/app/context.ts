@@ -40,6 +40,7 @@ export class AppContext {
   constructor (device: DeviceRuntime) {
     this.device = device
     device.space.on('trust-refused', this.#onTrustRefused)
+    device.space.on('update-refused', this.#onUpdateRefused)
     device.node.on('gate-refused', this.#onGateRefused)
     this.board = new TaskBoard({ doc: device.space.doc, deviceId: device.peerId, members: device.space.members, log: line => { device.report(line) } })
     for (const t of this.board.list()) if (isFinal(t.status)) this.#remember(t)
@@ -109,6 +110,10 @@ export class AppContext {
     this.refuse(r.from ?? r.author, `${r.reason}${about}`)
   }
 
+  readonly #onUpdateRefused = (peer: string, reason: string): void => {
+    this.refuse(peer, `${reason}: the whole update was refused and the session closed`)
+  }
+
   readonly #onGateRefused = (peer: string, where: 'connection' | 'sync'): void => {
     const revoked = this.device.space.members.isRevoked(peer)
     this.refuse(peer, `${where === 'connection' ? 'a connection' : 'a sync'} from a ${revoked ? 'revoked device' : 'peer that is not a member'}`)
@@ -116,6 +121,7 @@ export class AppContext {
 
   close (): void {
     this.device.space.off('trust-refused', this.#onTrustRefused)
+    this.device.space.off('update-refused', this.#onUpdateRefused)
     this.device.node.off('gate-refused', this.#onGateRefused)
     this.#closed = true
     if (this.#retention !== undefined) clearTimeout(this.#retention)

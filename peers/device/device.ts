@@ -14,6 +14,7 @@ import type { DeviceRole } from '../tasks/roles.ts'
 import { ConfigFile } from './config.ts'
 import { ArchiveFile } from './archive.ts'
 import { RefusalLogFile } from './refusal-log.ts'
+import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
 
 /** Every device of a user shares this one space: a phone paired with two desktops joins them. */
 export const SPACE_NAME = 'dispatch'
@@ -132,7 +133,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     })
     node.on('address-book-error', err => { report(`could not save the address book (${err.message}); members are still reached this run`) })
     for (const [peer, known] of Object.entries(config.peers ?? {})) node.addressBook.remember(peer, known.addrs ?? [])
-    const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }) })
+    const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }), limits: TASK_SPACE_LIMITS })
     const pairing = new PairingService(node, space, { name, role, peerRole: 'phone' })
     await pairing.start()
     const self = space.members.get(node.peerId)

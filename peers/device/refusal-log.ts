@@ -18,6 +18,7 @@ export class RefusalLogFile implements RefusalLog {
 
   append (refusal: Refusal): Promise<void> {
     const write = this.#tail.then(async () => { await fs.appendFile(this.file, JSON.stringify(refusal) + '\n', { mode: 0o600 }) })
+    // The tail only orders appends: each caller gets its own append's outcome from `write`.
     this.#tail = write.catch(() => {})
     return write
   }
@@ -34,7 +35,7 @@ export class RefusalLogFile implements RefusalLog {
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue
       // A torn last line (a crash mid-append) is skipped.
-      try { const r = JSON.parse(line) as Refusal; if (typeof r?.peer === 'string') all.push(r) } catch {}
+      try { const r = JSON.parse(line) as Refusal; if (typeof r?.peer === 'string') all.push(r) } catch { /* torn line: never acknowledged */ }
     }
     return countByPeer(all)
   }

@@ -13,6 +13,7 @@ import type { DeviceRuntime } from '../app/ports.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { BrowserStores } from './browser-stores.ts'
 import { MemoryRefusalLog } from '../app/refusals.ts'
+import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -110,7 +111,7 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
       addressBook: indexedDbAddressBook(`${prefix}-peers`)
     })
     moveOldDesktops(node)
-    const space = await node.openSpace(SPACE_NAME, { storage })
+    const space = await node.openSpace(SPACE_NAME, { storage, limits: TASK_SPACE_LIMITS })
     return new Phone(node, space, stores, options.transport ?? 'any')
   }
 
