@@ -6,7 +6,8 @@ import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION } from './constants.ts'
 import { Members } from './members.ts'
-import { TrustGate } from './trust/gate.ts'
+import { TrustGate, PermissionDeniedError } from './trust/gate.ts'
+import { signRecord } from './trust/statement.ts'
 import type { TrustRefusal } from './trust/gate.ts'
 import { StoredTrustMemory } from './trust/memory.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -112,6 +113,7 @@ export class Space extends ObservableV2<SpaceEvents> {
   private readonly sessions = new Map<string, Attached>()
   private readonly writes = new Set<Promise<void>>()
   private readonly limits: SpaceLimits | undefined
+  private readonly identity: PrivateKey | undefined
   private readonly resyncIntervalMs: number | undefined
   private readonly timers: Timers | undefined
   private compacting: Promise<void> | null = null
@@ -131,6 +133,7 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.allowed = new Set(options.allow ?? [])
     this.resyncIntervalMs = options.resyncIntervalMs
     this.limits = options.limits
+    this.identity = options.identity
     this.timers = options.timers
     this.logRecords = loaded.records
     this.snapshotBytes = loaded.bytes
@@ -259,6 +262,12 @@ export class Space extends ObservableV2<SpaceEvents> {
 
   private readonly onMembersChanged = (): void => { this.emit('gate-changed', []) }
   private readonly onTrustRefused = (refusal: TrustRefusal): void => { this.emit('trust-refused', [refusal]) }
+
+  /** Sign `body` as this device under `domain` (`verifyRecord` checks it); throws without an identity. */
+  sign (domain: string, body: string): string {
+    if (this.identity === undefined) throw new PermissionDeniedError('this space was opened without a device key: it cannot sign')
+    return signRecord(this.identity, domain, body)
+  }
 
   private readonly acceptUpdate = (update: Uint8Array, v2: boolean, kind: 'update' | 'diff'): string | null => {
     if (this.limits === undefined) return null

@@ -94,3 +94,29 @@ function parseStatement (body: string): Statement | null {
   if (o.kind !== 'admit' || typeof o.role !== 'string' || !Array.isArray(o.rights) || !o.rights.every(r => typeof r === 'string')) return null
   return { kind: 'admit', space: o.space, by: o.by, peer: o.peer, role: o.role, rights: o.rights as string[], at: o.at }
 }
+
+/**
+ * Sign any application record with a device key, under its own `domain` (e.g. 'dispatch-receipt/1'),
+ * so a signature made for one kind of record never verifies as another, nor as a statement.
+ */
+export function signRecord (key: PrivateKey, domain: string, body: string): string {
+  if (key.type !== 'Ed25519') throw new UnsupportedKeyError(`records are signed with Ed25519 device keys, not ${key.type}`)
+  return base64url.encode(ed25519.sign(domainBytes(domain, body), key.raw.subarray(0, 32)))
+}
+
+/** Did device `peerId` sign `body` under `domain`? False for anything malformed. */
+export function verifyRecord (peerId: string, domain: string, body: string, sig: string): boolean {
+  if (domain.includes('\n') || domain === 'dispatch-trust/1') return false
+  try {
+    const key = peerIdFromString(peerId).publicKey
+    if (key?.type !== 'Ed25519') return false
+    return ed25519.verify(base64url.decode(sig), domainBytes(domain, body), key.raw)
+  } catch {
+    return false
+  }
+}
+
+function domainBytes (domain: string, body: string): Uint8Array {
+  if (domain.includes('\n') || domain === 'dispatch-trust/1') throw new UnsupportedKeyError(`"${domain}" is not a record domain`)
+  return new TextEncoder().encode(`${domain}\n${body}`)
+}

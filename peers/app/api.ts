@@ -50,6 +50,8 @@ export interface TaskSummary {
   durationMs: number | null
   result: string | null
   error: string | null
+  /** Finished: does the target desktop's signed receipt prove this outcome? (null while unfinished) */
+  verified: boolean | null
   outputs?: TaskOutput[]
   log?: LogEntry[]
 }

@@ -4,6 +4,9 @@
 
 import type { Member } from '../../core/index.ts'
 import { TaskBoard } from '../tasks/task-board.ts'
+import type { RuleViolation } from '../tasks/task-board.ts'
+import { RECEIPT_DOMAIN } from '../tasks/receipt.ts'
+import { verifyRecord } from '../../core/trust/statement.ts'
 import type { Task } from '../tasks/task-board.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import { tasksToRetire } from '../tasks/retention.ts'
@@ -25,6 +28,8 @@ export class AmbiguousDeviceError extends Error {
 /** Automatic retention runs this long after a task finishes (a burst is one pass), and hourly. */
 const RETENTION_DEBOUNCE_MS = 1_000
 const RETENTION_PERIOD_MS = 3_600_000
+/** A peer the gate keeps refusing is logged at most this often. */
+const GATE_LOG_INTERVAL_MS = 60_000
 
 export interface Retired { archived: number, removed: number, keptForCreator: number }
 
@@ -36,13 +41,20 @@ export class AppContext {
   #retention: ReturnType<typeof setTimeout> | undefined
   #closed = false
   readonly #refusalListeners = new Set<(refusal: Refusal) => void>()
+  readonly #gateLogged = new Map<string, number>()
 
   constructor (device: DeviceRuntime) {
     this.device = device
     device.space.on('trust-refused', this.#onTrustRefused)
     device.space.on('update-refused', this.#onUpdateRefused)
     device.node.on('gate-refused', this.#onGateRefused)
-    this.board = new TaskBoard({ doc: device.space.doc, deviceId: device.peerId, members: device.space.members, log: line => { device.report(line) } })
+    const space = device.space
+    // Receipts need this device's key: a space opened without one (no trust gate) has none.
+    const receipts = space.trust === null
+      ? undefined
+      : { sign: (body: string) => space.sign(RECEIPT_DOMAIN, body), verify: (peer: string, body: string, sig: string) => verifyRecord(peer, RECEIPT_DOMAIN, body, sig) }
+    this.board = new TaskBoard({ doc: space.doc, deviceId: device.peerId, members: space.members, receipts, log: line => { device.report(line) } })
+    this.board.on('rule-violation', this.#onRuleViolation)
     for (const t of this.board.list()) if (isFinal(t.status)) this.#remember(t)
     this.board.on('tasks-change', this.#onChange)
     this.board.on('tasks-change', this.#onFinished)
@@ -91,9 +103,9 @@ export class AppContext {
    * Something from `peer` was refused: told to the person, kept for the member's warning count,
    * and given to the listeners (`desktop --json` prints it as a `refused` event).
    */
-  refuse (peer: string | undefined, reason: string): void {
+  refuse (peer: string | undefined, reason: string, told = false): void {
     const refusal: Refusal = { at: this.device.now(), peer: peer ?? '', name: peer === undefined ? '' : this.nameOf(peer), reason }
-    this.device.report(refusalLine(refusal))
+    if (!told) this.device.report(refusalLine(refusal))
     this.device.refusals.append(refusal).catch((err: Error) => { this.device.report(`could not keep that refusal: ${err.message}`) })
     for (const listener of this.#refusalListeners) listener(refusal)
   }
@@ -110,11 +122,21 @@ export class AppContext {
     this.refuse(r.from ?? r.author, `${r.reason}${about}`)
   }
 
+  /** The board already told the person (its log); this keeps the count and tells the listeners. */
+  readonly #onRuleViolation = (v: RuleViolation): void => {
+    this.refuse(v.from, `ignored change to task ${v.taskId} (${v.field}): ${v.reason}`, true)
+  }
+
   readonly #onUpdateRefused = (peer: string, reason: string): void => {
     this.refuse(peer, `${reason}: the whole update was refused and the session closed`)
   }
 
   readonly #onGateRefused = (peer: string, where: 'connection' | 'sync'): void => {
+    // A peer that keeps dialling is logged once a minute, not once per attempt (the node counts them all).
+    const now = this.device.now()
+    if (now - (this.#gateLogged.get(peer) ?? -Infinity) < GATE_LOG_INTERVAL_MS) return
+    if (this.#gateLogged.size > 1000) this.#gateLogged.clear()
+    this.#gateLogged.set(peer, now)
     const revoked = this.device.space.members.isRevoked(peer)
     this.refuse(peer, `${where === 'connection' ? 'a connection' : 'a sync'} from a ${revoked ? 'revoked device' : 'peer that is not a member'}`)
   }
@@ -125,6 +147,7 @@ export class AppContext {
     this.device.node.off('gate-refused', this.#onGateRefused)
     this.#closed = true
     if (this.#retention !== undefined) clearTimeout(this.#retention)
+    this.board.off('rule-violation', this.#onRuleViolation)
     this.board.off('tasks-change', this.#onChange)
     this.board.off('tasks-change', this.#onFinished)
     this.board.destroy()

@@ -66,7 +66,7 @@ export async function listTasks (ctx: AppContext, input: TasksInput): Promise<Ta
 
 export async function showTask (ctx: AppContext, input: { id: string }): Promise<TaskDetail> {
   const found = findTask(ctx, await ctx.device.archive.list(), input.id)
-  if (found.archived !== undefined) return { ...found.archived, targetName: ctx.device.space.members.get(found.archived.target)?.name ?? null, durationMs: duration(found.archived), archived: true }
+  if (found.archived !== undefined) return { ...found.archived, verified: found.archived.verified === true, targetName: ctx.device.space.members.get(found.archived.target)?.name ?? null, durationMs: duration(found.archived), archived: true }
   return detail(ctx, found.task)
 }
 
@@ -135,7 +135,8 @@ export async function defaultDesktop (ctx: AppContext): Promise<Member | null> {
 
 /** A task as `show` and `add --wait` give it: the whole task with its log and the target's name. */
 function detail (ctx: AppContext, t: Task): TaskDetail {
-  return { ...t, targetName: ctx.device.space.members.get(t.target)?.name ?? null, log: ctx.board.log(t.id), durationMs: duration(t), archived: false }
+  // verified: a finished task whose outcome the target's signed receipt proves (false until then).
+  return { ...t, verified: t.verified === true, targetName: ctx.device.space.members.get(t.target)?.name ?? null, log: ctx.board.log(t.id), durationMs: duration(t), archived: false }
 }
 
 function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean): TaskSummary {
@@ -154,7 +155,8 @@ function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean):
     finishedAt: t.finishedAt ?? null,
     durationMs: duration(t),
     result: t.result ?? null,
-    error: t.error ?? null
+    error: t.error ?? null,
+    verified: isFinal(t.status) ? t.verified === true : null
   }
   if (withDetail) {
     out.outputs = t.outputs
