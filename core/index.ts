@@ -21,7 +21,7 @@
  * await nodeB.connect(desk.addrs)
  *
  * space.members.list()                          // who belongs, revoked ones included
- * space.members.revoke(peerId, node.peerId)     // spreads to every member; the gate refuses it at once
+ * space.members.revoke(peerId, node.peerId)     // a signed revocation; spreads to every member, the gate refuses it at once
  * await node.stop()
  * ```
  *

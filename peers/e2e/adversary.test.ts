@@ -93,6 +93,8 @@ test('un-revoke: deleting the revocation (and the devices fields) leaves the pho
   })
   const line = await refusedBy(mallory.node.peerId, /remove a signed revocation/)
   assert.match(line.name, /mallory/)
+  // And re-admit it, signed with mallory's own key: no right to admit, and nothing un-revokes anyway.
+  signAsMallory({ kind: 'admit', peer: pocketId, role: 'phone', rights: [] })
   await until(() => revocations.every(sig => trust.has(sig)), 'the desktop wrote the revocation back')
   const r = await dispatch(pocket, ['sync'])
   assert.is(r.code, 1, 'the revoked phone stays out')
@@ -105,7 +107,8 @@ test('un-revoke: deleting the revocation (and the devices fields) leaves the pho
 test('plant: an identity mallory admits (signed, but without the right) or writes unsigned is refused at the gate', async () => {
   const ghost = await createSyncNode({ listen: [] })
   nodes.push(ghost)
-  const ghostSpace = await ghost.openSpace('dispatch', { storage: new MemoryStore() })
+  // The ghost believes in its admission: it syncs the space with the desktop as soon as it connects.
+  const ghostSpace = await ghost.openSpace('dispatch', { storage: new MemoryStore(), allow: [d.ready.peerId] })
   // Signed by mallory (its own key), and an unsigned record besides.
   signAsMallory({ kind: 'admit', peer: ghost.peerId, role: 'desktop', rights: ['admin'] })
   const planted = new Y.Map<unknown>()
@@ -116,9 +119,11 @@ test('plant: an identity mallory admits (signed, but without the right) or write
   await until(async () => (await ok(desk, ['devices', '--json']))[0].some((x: any) => x.peerId === ghost.peerId), 'the desktop has the planted record')
   const seen = (await ok(desk, ['devices', '--json']))[0].find((x: any) => x.peerId === ghost.peerId)
   assert.is(seen.verified, false, 'listed, but not admitted here')
+  // Refused at the connection (no invite open) or, within an invite's window, at the sync stream.
   await ghost.connect(d.ready.addrs).then(() => {}, () => {})
   await refusedBy(ghost.peerId, /not a member/)
   assert.is(ghostSpace.connectedPeers().length, 0)
+  assert.is(ghostSpace.doc.getMap('tasks').size, 0, 'the ghost received no task')
 })
 
 test('revoke the desktop: a revocation signed by a phone is ignored everywhere that matters', async () => {
