@@ -129,7 +129,8 @@ export async function resolveTarget (ctx: AppContext, query: string | undefined)
 export async function defaultDesktop (ctx: AppContext): Promise<Member | null> {
   const { defaultDesktop } = await ctx.device.settings.read()
   const desktops = ctx.device.space.members.list()
-    .filter(m => m.role === 'desktop' && m.peerId !== ctx.device.peerId && m.revokedAt === undefined)
+    // Only desktops this device's gate admits: a record another member planted is no target.
+    .filter(m => m.role === 'desktop' && m.peerId !== ctx.device.peerId && m.revokedAt === undefined && m.verified !== false)
   return desktops.find(m => m.peerId === defaultDesktop) ?? desktops[0] ?? null
 }
 

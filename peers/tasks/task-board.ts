@@ -187,6 +187,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     if (m === null) throw new UnknownTargetError(peerId)
     if (m.revokedAt !== undefined) throw new UnknownTargetError(peerId, `"${m.name}" was revoked; tasks are not sent to it`)
     if (m.role !== DESKTOP) throw new UnknownTargetError(peerId, `"${m.name}" is a ${m.role}, not a desktop; only desktops run tasks`)
+    if (m.verified === false) throw new UnknownTargetError(peerId, `"${m.name}" is not admitted by this device (no signed admission reaches it); tasks are sent only to desktops this device admits`)
     return m
   }
 
