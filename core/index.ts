@@ -21,7 +21,7 @@
  * await nodeB.connect(desk.addrs)
  *
  * space.members.list()                          // who belongs, revoked ones included
- * space.members.revoke(peerId, node.peerId)     // spreads to every member; the gate refuses it at once
+ * space.members.revoke(peerId, node.peerId)     // a signed revocation; spreads to every member, the gate refuses it at once
  * await node.stop()
  * ```
  *
@@ -47,7 +47,12 @@ export type { ProviderOptions, ProviderEvents, ProviderStatus, ProviderPairOptio
 export { openSpace, Space, InvalidSpaceNameError } from './space.ts'
 export type { SpaceOptions, SpaceEvents } from './space.ts'
 export { Members, DEVICES_MAP } from './members.ts'
-export type { Member } from './members.ts'
+export type { Member, NewMember } from './members.ts'
+export { TrustGate, TRUST_MAP, PermissionDeniedError } from './trust/gate.ts'
+export type { TrustRefusal, TrustMemory, Verified, AdmissionView, RevocationView } from './trust/gate.ts'
+export { ADMIN, mayAdmit, mayRevoke } from './trust/rights.ts'
+export { signStatement, verifyStatement, signRecord, verifyRecord, UnsupportedKeyError } from './trust/statement.ts'
+export type { Statement, Admission, Revocation, SignedStatement } from './trust/statement.ts'
 export { loadOrCreateIdentity, IdentityFileError } from './identity.ts'
 export { desktopListenAddrs, loopbackListenAddrs } from './net/libp2p.ts'
 export { FrameTooLargeError, MalformedFrameError } from './net/stream-channel.ts'
@@ -56,6 +61,8 @@ export { FileStore } from './store/file-store.ts'
 export type { FileStoreOptions } from './store/file-store.ts'
 export { MemoryStore } from './store/memory-store.ts'
 export { SyncSession, UnknownMessageTypeError } from './sync/session.ts'
+export { checkUpdate } from './sync/limits.ts'
+export type { SpaceLimits } from './sync/limits.ts'
 export type { SyncSessionOptions } from './sync/session.ts'
 export type { MessageChannel, ChannelHandler } from './sync/channel.ts'
 export { MemoryLink } from './sync/memory-channel.ts'

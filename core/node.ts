@@ -6,6 +6,7 @@ import { ObservableV2 } from 'lib0/observable'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, PeerUpdate, PrivateKey, Stream } from '@libp2p/interface'
 import { HELLO_TIMEOUT_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
@@ -98,6 +99,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   stopped = false
 
   private libp2pNode: DispatchLibp2p | null = null
+  private privateKey: PrivateKey | undefined
   private readonly options: SyncNodeOptions
   private readonly strangerGates = new Set<(peerId: string) => boolean>()
   private readonly kept = new Map<string, Kept>()
@@ -128,10 +130,12 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
 
   async start (): Promise<void> {
     await this.addressBook.load()
+    // Ours even when none was given: it signs this device's membership statements in every space.
+    this.privateKey = this.options.privateKey ?? await generateKeyPair('Ed25519')
     this.libp2pNode = await createLibp2pNode({
       relays: this.options.relays,
       mdns: this.options.mdns,
-      privateKey: this.options.privateKey,
+      privateKey: this.privateKey,
       listen: this.options.listen ?? loopbackListenAddrs(),
       transports: this.options.transports,
       connectionGater: {
@@ -176,7 +180,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   async openSpace (name: string, options: SpaceOptions): Promise<Space> {
     const open = this.spaces.get(name)
     if (open !== undefined) return open
-    const space = await openSpace(name, options)
+    const space = await openSpace(name, { identity: this.privateKey, ...options })
     this.spaces.set(name, space)
     // After the transaction that changed the gate: its update (a revocation, say) still goes
     // out to the peer being cut off, so that device learns why before its session closes.

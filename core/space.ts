@@ -6,10 +6,18 @@ import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION } from './constants.ts'
 import { Members } from './members.ts'
+import { TrustGate, PermissionDeniedError } from './trust/gate.ts'
+import { signRecord } from './trust/statement.ts'
+import type { TrustRefusal } from './trust/gate.ts'
+import { StoredTrustMemory } from './trust/memory.ts'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { MessageChannel } from './sync/channel.ts'
 import { SyncSession } from './sync/session.ts'
 import type { UpdateEncoding } from './sync/session.ts'
 import type { Timers } from './sync/timers.ts'
+import { checkUpdate } from './sync/limits.ts'
+import type { SpaceLimits } from './sync/limits.ts'
 import type { Storage } from './store/storage.ts'
 import { assertSpaceName } from './store/storage.ts'
 
@@ -30,6 +38,10 @@ export interface SpaceEvents {
   'bad-message': (peerId: string, error: Error) => void
   /** Who may sync changed (a member added or revoked, `allow`/`disallow`). */
   'gate-changed': () => void
+  /** An update from `peerId` broke the space's limits: refused whole, and its session closed. */
+  'update-refused': (peerId: string, reason: string) => void
+  /** The trust gate refused or ignored a membership statement (see core/trust/gate.ts). */
+  'trust-refused': (refusal: TrustRefusal) => void
   /** Persisting an update failed; the update is still in memory but not durable. */
   'storage-error': (error: Error) => void
 }
@@ -44,6 +56,14 @@ export interface SpaceOptions {
   /** How often an idle session re-sends its state vector. */
   resyncIntervalMs?: number
   timers?: Timers
+  /**
+   * This device's key: it signs the admissions and revocations this device makes, and roots its
+   * membership gate (`SyncNode.openSpace` passes the node's). Without one the space reads its
+   * `devices` map unsigned and admits only `allow`ed peers and what that map says (tests, tools).
+   */
+  identity?: PrivateKey
+  /** What members may send this space (sizes, top-level types); checked before anything is applied. */
+  limits?: SpaceLimits
 }
 
 /** The origin of transactions that replay the store, so they are not written back. */
@@ -73,7 +93,11 @@ export async function openSpace (name: string, options: SpaceOptions): Promise<S
       for (const update of updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN)
     }, STORAGE_ORIGIN)
   }
-  return new Space(name, doc, options, { records: updates.length, bytes: updates.reduce((sum, u) => sum + u.byteLength, 0) })
+  let memory: StoredTrustMemory | undefined
+  if (options.identity !== undefined) {
+    memory = await StoredTrustMemory.load(options.storage, name)
+  }
+  return new Space(name, doc, options, { records: updates.length, bytes: updates.reduce((sum, u) => sum + u.byteLength, 0) }, memory)
 }
 
 /** One replicated Y.Doc: durable in its `storage`, with presence (`awareness`), `members`, events, and a sync session per connected member. */
@@ -88,6 +112,8 @@ export class Space extends ObservableV2<SpaceEvents> {
   private readonly allowed: Set<string>
   private readonly sessions = new Map<string, Attached>()
   private readonly writes = new Set<Promise<void>>()
+  private readonly limits: SpaceLimits | undefined
+  private readonly identity: PrivateKey | undefined
   private readonly resyncIntervalMs: number | undefined
   private readonly timers: Timers | undefined
   private compacting: Promise<void> | null = null
@@ -95,20 +121,37 @@ export class Space extends ObservableV2<SpaceEvents> {
   private logRecords: number
   private snapshotBytes: number
 
-  constructor (name: string, doc: Y.Doc, options: SpaceOptions, loaded: { records: number, bytes: number } = { records: 0, bytes: 0 }) {
+  /** The signed-membership gate; null for a space opened without an identity. */
+  readonly trust: TrustGate | null
+  private readonly trustMemory: StoredTrustMemory | undefined
+
+  constructor (name: string, doc: Y.Doc, options: SpaceOptions, loaded: { records: number, bytes: number } = { records: 0, bytes: 0 }, memory?: StoredTrustMemory) {
     super()
     this.name = name
     this.doc = doc
     this.storage = options.storage
     this.allowed = new Set(options.allow ?? [])
     this.resyncIntervalMs = options.resyncIntervalMs
+    this.limits = options.limits
+    this.identity = options.identity
     this.timers = options.timers
     this.logRecords = loaded.records
     this.snapshotBytes = loaded.bytes
     this.awareness = new Awareness(doc)
-    this.members = new Members(doc)
+    this.trustMemory = memory
+    if (memory !== undefined) memory.onError = (err) => { this.emit('storage-error', [err]) }
+    this.trust = options.identity !== undefined
+      ? new TrustGate(doc, name, { key: options.identity, self: peerIdFromPrivateKey(options.identity).toString(), memory })
+      : null
+    this.members = new Members(doc, this.trust)
+    if (this.trust !== null && memory !== undefined && memory.remembered.length === 0) this.signPairingsOfOlderVersions(this.trust)
     doc.on('update', this.persist)
-    this.members.map.observeDeep(this.onMembersChanged)
+    if (this.trust !== null) {
+      this.trust.on('change', this.onMembersChanged)
+      this.trust.on('refused', this.onTrustRefused)
+    } else {
+      this.members.map.observeDeep(this.onMembersChanged)
+    }
   }
 
   /** May `peerId` sync this space? Revocation wins over everything. */
@@ -157,8 +200,10 @@ export class Space extends ObservableV2<SpaceEvents> {
       timers: this.timers,
       onBadMessage: (error) => this.emit('bad-message', [peerId, error]),
       pieceBytes: options.pieceBytes,
-      diffEncoding: options.diffEncoding
+      diffEncoding: options.diffEncoding,
+      accept: this.limits === undefined ? undefined : this.acceptUpdate
     })
+    session.on('update-refused', (reason) => this.emit('update-refused', [peerId, reason]))
     this.sessions.set(peerId, { session, initiator })
     if (existing !== undefined) existing.session.destroy()
     session.on('synced', () => this.emit('synced', [peerId]))
@@ -180,6 +225,7 @@ export class Space extends ObservableV2<SpaceEvents> {
   /** Resolves once every update made so far is durable in the storage. */
   async flush (): Promise<void> {
     while (this.writes.size > 0) await Promise.all(Array.from(this.writes))
+    await this.trustMemory?.flush()
   }
 
   /** Stop syncing, persist what is pending, release the storage's hold on nothing else. */
@@ -188,14 +234,50 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.closed = true
     for (const { session } of Array.from(this.sessions.values())) session.destroy('space closed')
     this.doc.off('update', this.persist)
-    this.members.map.unobserveDeep(this.onMembersChanged)
+    if (this.trust === null) this.members.map.unobserveDeep(this.onMembersChanged)
+    this.trust?.destroy()
     this.awareness.destroy()
     await this.flush()
     await this.compacting
     super.destroy()
   }
 
+  /**
+   * A home from before signed membership: its unsigned `devices` records that name this device as
+   * the one that paired them become its signed admissions (no rights) and revocations, once, on the
+   * first open with no trust memory. Records other devices wrote are not trusted.
+   */
+  private signPairingsOfOlderVersions (trust: TrustGate): void {
+    for (const [peer, record] of this.members.map) {
+      if (peer === trust.self || !(record instanceof Y.Map) || record.get('pairedBy') !== trust.self) continue
+      const role = record.get('role')
+      const pairedAt = record.get('pairedAt')
+      if (record.get('revokedAt') !== undefined) {
+        if (record.get('revokedBy') === trust.self) trust.revoke(peer, typeof record.get('revokedAt') === 'number' ? record.get('revokedAt') as number : Date.now())
+      } else if (!trust.admits(peer)) {
+        trust.admit(peer, typeof role === 'string' ? role : 'member', [], typeof pairedAt === 'number' ? pairedAt : Date.now())
+      }
+    }
+  }
+
   private readonly onMembersChanged = (): void => { this.emit('gate-changed', []) }
+  private readonly onTrustRefused = (refusal: TrustRefusal): void => { this.emit('trust-refused', [refusal]) }
+
+  /** Sign `body` as this device under `domain` (`verifyRecord` checks it); throws without an identity. */
+  sign (domain: string, body: string): string {
+    if (this.identity === undefined) throw new PermissionDeniedError('this space was opened without a device key: it cannot sign')
+    return signRecord(this.identity, domain, body)
+  }
+
+  private readonly acceptUpdate = (update: Uint8Array, v2: boolean, kind: 'update' | 'diff'): string | null => {
+    if (this.limits === undefined) return null
+    return checkUpdate(this.doc, update, v2, kind, this.limits, this.sizeBytes())
+  }
+
+  /** Bytes the space takes in its store (its last snapshot plus the log since), estimated without reading it. */
+  sizeBytes (): number {
+    return this.snapshotBytes + this.storage.logSize(this.name)
+  }
 
   /** Past 8 MiB, or past a thousand updates that weigh 1/16 of the snapshot (see COMPACT_LOG_RECORDS). */
   private logIsLong (): boolean {

@@ -22,6 +22,7 @@ import { isLoopbackAddr, isRelayedAddr } from '../net/multiaddrs.ts'
 import type { SyncNode } from '../node.ts'
 import type { Space } from '../space.ts'
 import type { Member } from '../members.ts'
+import { ADMIN } from '../trust/rights.ts'
 import {
   mintInvite, encodeInvite, decodeInvite, assertInviteUsable, inviteProof, verifyInviteProof, verificationCode,
   InviteExpiredError, DEFAULT_INVITE_TTL_MS
@@ -125,6 +126,8 @@ export interface PairingServiceOptions {
   role?: string
   /** Role recorded for the devices that pair with it (application-defined; default 'member'). */
   peerRole?: string
+  /** Rights its signed admission grants the devices that pair with it (core/trust/rights.ts; default none). */
+  peerRights?: string[]
   now?: () => number
 }
 
@@ -155,6 +158,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
   name: string
   private readonly role: string
   private readonly peerRole: string
+  private readonly peerRights: string[]
   private readonly now: () => number
   private readonly invites = new Map<string, HeldInvite>()
   private readonly perPeer = new RateLimiter({ points: PAIR_FAILURES_PER_PEER, duration: PAIR_FAILURE_WINDOW_S, keyPrefix: 'peer' })
@@ -169,6 +173,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
     this.name = options.name
     this.role = options.role ?? DEFAULT_ROLE
     this.peerRole = options.peerRole ?? DEFAULT_ROLE
+    this.peerRights = options.peerRights ?? []
     this.now = options.now ?? Date.now
   }
 
@@ -288,7 +293,7 @@ export class PairingService extends ObservableV2<PairingServiceEvents> {
         held.reject(new PairingDeclinedError(mineOk ? `${claim.name} did not confirm pairing` : 'pairing was not confirmed here'))
         return
       }
-      this.space.members.add({ peerId: remote, name: claim.name, role: this.peerRole, pairedAt: this.now(), pairedBy: this.node.peerId })
+      this.space.members.add({ peerId: remote, name: claim.name, role: this.peerRole, rights: this.peerRights, pairedAt: this.now(), pairedBy: this.node.peerId })
       await this.space.flush()
       channel.send(encodeMessage({ type: 'paired' }))
       channel.close()
@@ -335,6 +340,11 @@ export interface AcceptInviteOptions {
   role?: string
   /** Role recorded here for the inviting device; by default the role it says it has. */
   peerRole?: string
+  /**
+   * Rights this device's signed admission grants the inviting device (default `['admin']`: the
+   * device you chose to pair with may admit and revoke members for you; see core/trust/rights.ts).
+   */
+  peerRights?: string[]
   /** Asked once the desktop accepted the proof; accepts when omitted (`--yes`). */
   confirm?: ConfirmPairing
   signal?: AbortSignal
@@ -380,7 +390,7 @@ export async function acceptInvite (node: SyncNode, space: Space, invite: string
     const done = await nextMessage(channel, PAIR_CONFIRM_TIMEOUT_MS + PAIR_STEP_TIMEOUT_MS)
     if (done.type !== 'paired') throw new PairingProtocolError('pairing failed: unexpected answer from the inviting device')
     const role = options.peerRole ?? (typeof answer.role === 'string' ? cleanName(answer.role).slice(0, 32) : DEFAULT_ROLE)
-    space.members.add({ peerId: parsed.peerId, name, role, pairedAt: now(), pairedBy: self })
+    space.members.add({ peerId: parsed.peerId, name, role, rights: options.peerRights ?? [ADMIN], pairedAt: now(), pairedBy: self })
     await space.flush()
     return { peerId: parsed.peerId, name, code, addrs: parsed.addrs.map(a => a.toString()) }
   } finally {

@@ -58,9 +58,17 @@ export interface SyncSessionOptions {
    * go as v1 (Yjs's own encoding of them: no re-encoding on the edit path). Default 'v1'.
    */
   diffEncoding?: () => UpdateEncoding
+  /**
+   * Asked before each incoming update is applied (`kind` 'diff' for a reply to our state vector);
+   * a reason refuses it whole: nothing of it is applied and the session closes, telling the remote
+   * `limit: <reason>` (see `SpaceLimits`).
+   */
+  accept?: (update: Uint8Array, v2: boolean, kind: 'update' | 'diff') => string | null
 }
 
 export interface SyncSessionEvents {
+  /** An incoming update was refused by `accept`; the session closes next. */
+  'update-refused': (reason: string, session: SyncSession) => void
   /** The remote answered our state vector: we hold everything it had then. */
   synced: (session: SyncSession) => void
   /** The channel closed; the session is finished. */
@@ -92,6 +100,7 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
   private readonly pieceBytes: number
   private readonly onBadMessage: ((error: Error) => void) | undefined
   private readonly diffEncoding: () => UpdateEncoding
+  private readonly accept: SyncSessionOptions['accept']
   private readonly defer: (fn: () => void) => void
   /** Local updates of this turn, sent as one message when the turn ends. */
   private outgoing: Uint8Array[] = []
@@ -112,6 +121,7 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
     this.pieceBytes = options.pieceBytes ?? SYNC_PIECE_BYTES
     this.onBadMessage = options.onBadMessage
     this.diffEncoding = options.diffEncoding ?? (() => 'v1')
+    this.accept = options.accept
     const timers = this.timers
     this.defer = timers.defer !== undefined ? (fn) => { timers.defer?.(fn) } : deferToTurnEnd
     doc.on('update', this.onDocUpdate)
@@ -176,7 +186,15 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
         // Applied here rather than through syncProtocol.readSyncStep2, which
         // swallows errors into console.error; we count and report them instead.
         const update = decoding.readVarUint8Array(decoder)
-        if (syncType === MESSAGE_SYNC_STEP2_V2 || syncType === MESSAGE_SYNC_UPDATE_V2) {
+        const v2 = syncType === MESSAGE_SYNC_STEP2_V2 || syncType === MESSAGE_SYNC_UPDATE_V2
+        const isDiff = syncType === syncProtocol.messageYjsSyncStep2 || syncType === MESSAGE_SYNC_STEP2_V2
+        const refusal = this.accept?.(update, v2, isDiff ? 'diff' : 'update') ?? null
+        if (refusal !== null) {
+          this.emit('update-refused', [refusal, this])
+          this.destroy(`limit: ${refusal}`)
+          return
+        }
+        if (v2) {
           Y.applyUpdateV2(this.doc, update, this)
           this.diffsReceived.v2++
         } else {

@@ -63,6 +63,8 @@ export interface TaskSummary {
   durationMs: number | null
   result: string | null
   error: string | null
+  /** Finished: does the target desktop's signed receipt prove this outcome? (null while unfinished) */
+  verified: boolean | null
   outputs?: TaskOutput[]
   log?: LogEntry[]
 }
@@ -85,6 +87,22 @@ export interface DeviceView extends Member {
   self: boolean
   /** What a desktop reports running (presence), when online. */
   running?: Array<{ id: string, text: string }>
+  /** Name of the device whose signed admission admitted it here ('' when none did). */
+  pairedByName: string
+  /** Things this device refused from it (forged statements, updates past the limits, writes it may not make). */
+  warnings: number
+}
+
+export interface RevokeInput {
+  device: string
+  /** Also revoke every device it admitted (see the README's trust model). */
+  withAdmitted?: boolean
+}
+
+export interface RevokeResult extends DeviceRef {
+  revokedAt: number | null
+  /** The devices it had admitted, revoked with it (`withAdmitted`). */
+  alsoRevoked: DeviceRef[]
 }
 
 export interface DeviceRef { peerId: string, name: string }
@@ -250,7 +268,7 @@ export interface DispatchApi {
   /** Pick the desktop `add` sends to without `to`. */
   setDefault: UseCase<{ device: string }, DeviceRef>
   /** Revoke a device in the space (spreads to every member) and cut it off here at once. */
-  revoke: UseCase<{ device: string }, DeviceRef & { revokedAt: number | null }>
+  revoke: UseCase<RevokeInput, RevokeResult>
   /** Desktop side of pairing: open an invite (streamed), confirm, resolve with the new member. */
   pair: UseCase<PairInput, DeviceRef, PairEvent>
   /** Phone side of pairing: join the desktop of an invite, then sync once. */
@@ -343,7 +361,7 @@ export const API_INPUTS: InputParsers<DispatchApi> = {
   status: none,
   devices: raw => defined({ includeSelf: optional(object(raw), 'includeSelf', boolean) }),
   setDefault: raw => ({ device: string(object(raw), 'device', 200) }),
-  revoke: raw => ({ device: string(object(raw), 'device', 200) }),
+  revoke: raw => { const o = object(raw); return defined({ device: string(o, 'device', 200), withAdmitted: optional(o, 'withAdmitted', boolean) }) },
   pair: raw => defined({ ttlMs: optional(object(raw), 'ttlMs', count) }),
   join: raw => ({ invite: string(object(raw), 'invite', 4096) }),
   add: raw => {

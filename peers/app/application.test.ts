@@ -7,6 +7,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createSyncNode, MemoryStore, PairingService } from '../../core/index.ts'
 import type { SyncNode } from '../../core/index.ts'
+import { MemoryRefusalLog } from './refusals.ts'
 import { Application } from './application.ts'
 import { API_INPUTS, API_METHODS } from './api.ts'
 import type { WatchEvent } from './api.ts'
@@ -32,6 +33,7 @@ async function device (name: string, role: DeviceRole): Promise<Application> {
     node, space, name, role, pairing, peerId: node.peerId,
     settings: { read: async () => ({ ...settings }), update: async change => { change(settings) } },
     archive: { append: async tasks => { archived.push(...tasks) }, list: async () => archived.slice().reverse() },
+    refusals: new MemoryRefusalLog(),
     now: () => Date.now(),
     webUrls: () => [],
     inviteAddrs: invite => invite.addrs,

@@ -6,10 +6,11 @@
 import type {
   AddScheduleInput, AddScheduleResult, ScheduleView,
   AddEvent, AddInput, AddResult, AnswerResult, FetchOutputsResult, ApproveInput, CallOptions, DenyInput, ReplyInput, ReplyResult, CancelResult, DeviceRef, DeviceView, DispatchApi, FollowEvent, JoinResult,
-  PairEvent, PairInput, PruneResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
+  PairEvent, PairInput, PruneResult, RevokeInput, RevokeResult, StatusResult, SyncResult, TaskDetail, TaskSummary, TasksInput, WatchEvent
 } from './api.ts'
 import { AppContext } from './context.ts'
 import type { DeviceRuntime } from './ports.ts'
+import type { Refusal } from './refusals.ts'
 import type { TaskBoard } from '../tasks/task-board.ts'
 import { deviceStatus, listDevices, revokeDevice, setDefaultDesktop } from './devices.ts'
 import { joinDesktop, pairDevice } from './pairing.ts'
@@ -21,10 +22,13 @@ import { addTask, approveTask, cancelTask, denyTask, fetchTaskOutputs, listTasks
 export class Application implements DispatchApi {
   readonly device: DeviceRuntime
   readonly #ctx: AppContext
+  /** Listen to what this device refuses from other members; returns the function that stops listening (not a use case: a property). */
+  readonly onRefusal: (listener: (refusal: Refusal) => void) => () => void
 
   constructor (device: DeviceRuntime) {
     this.device = device
     this.#ctx = new AppContext(device)
+    this.onRefusal = listener => this.#ctx.onRefusal(listener)
   }
 
   /** The device's one task board (the desktop agent claims and runs tasks on it). */
@@ -40,7 +44,7 @@ export class Application implements DispatchApi {
   async status (_input?: Record<string, never>, _options?: CallOptions): Promise<StatusResult> { return await deviceStatus(this.#ctx) }
   async devices (input: { includeSelf?: boolean }, _options?: CallOptions): Promise<DeviceView[]> { return await listDevices(this.#ctx, input) }
   async setDefault (input: { device: string }, _options?: CallOptions): Promise<DeviceRef> { return await setDefaultDesktop(this.#ctx, input) }
-  async revoke (input: { device: string }, _options?: CallOptions): Promise<DeviceRef & { revokedAt: number | null }> { return await revokeDevice(this.#ctx, input) }
+  async revoke (input: RevokeInput, _options?: CallOptions): Promise<RevokeResult> { return await revokeDevice(this.#ctx, input) }
   async pair (input: PairInput, options?: CallOptions<PairEvent>): Promise<DeviceRef> { return await pairDevice(this.#ctx, input, options) }
   async join (input: { invite: string }, options?: CallOptions): Promise<JoinResult> { return await joinDesktop(this.#ctx, input, options) }
   async add (input: AddInput, options?: CallOptions<AddEvent>): Promise<AddResult> { return await addTask(this.#ctx, input, options) }

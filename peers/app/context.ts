@@ -5,10 +5,16 @@
 import type { Member } from '../../core/index.ts'
 import { TaskBoard } from '../tasks/task-board.ts'
 import { ScheduleBoard } from '../schedules/schedule-board.ts'
+import type { RuleViolation } from '../tasks/task-board.ts'
+import { RECEIPT_DOMAIN } from '../tasks/receipt.ts'
+import { verifyRecord } from '../../core/trust/statement.ts'
 import type { Task } from '../tasks/task-board.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import { tasksToRetire } from '../tasks/retention.ts'
 import type { ArchivedTask, DeviceRuntime } from './ports.ts'
+import type { TrustRefusal } from '../../core/index.ts'
+import { refusalLine } from './refusals.ts'
+import type { Refusal } from './refusals.ts'
 
 /** No device by that name or peer id prefix. */
 export class UnknownDeviceError extends Error {
@@ -23,6 +29,8 @@ export class AmbiguousDeviceError extends Error {
 /** Automatic retention runs this long after a task finishes (a burst is one pass), and hourly. */
 const RETENTION_DEBOUNCE_MS = 1_000
 const RETENTION_PERIOD_MS = 3_600_000
+/** A peer the gate keeps refusing is logged at most this often. */
+const GATE_LOG_INTERVAL_MS = 60_000
 
 export interface Retired { archived: number, removed: number, keptForCreator: number }
 
@@ -34,10 +42,21 @@ export class AppContext {
   #turn: Promise<unknown> = Promise.resolve()
   #retention: ReturnType<typeof setTimeout> | undefined
   #closed = false
+  readonly #refusalListeners = new Set<(refusal: Refusal) => void>()
+  readonly #gateLogged = new Map<string, number>()
 
   constructor (device: DeviceRuntime) {
     this.device = device
-    this.board = new TaskBoard({ doc: device.space.doc, deviceId: device.peerId, members: device.space.members, log: line => { device.report(line) } })
+    device.space.on('trust-refused', this.#onTrustRefused)
+    device.space.on('update-refused', this.#onUpdateRefused)
+    device.node.on('gate-refused', this.#onGateRefused)
+    const space = device.space
+    // Receipts need this device's key: a space opened without one (no trust gate) has none.
+    const receipts = space.trust === null
+      ? undefined
+      : { sign: (body: string) => space.sign(RECEIPT_DOMAIN, body), verify: (peer: string, body: string, sig: string) => verifyRecord(peer, RECEIPT_DOMAIN, body, sig) }
+    this.board = new TaskBoard({ doc: space.doc, deviceId: device.peerId, members: space.members, receipts, log: line => { device.report(line) } })
+    this.board.on('rule-violation', this.#onRuleViolation)
     this.schedules = new ScheduleBoard({ doc: device.space.doc, deviceId: device.peerId, now: () => device.now(), log: line => { device.report(line) } })
     for (const t of this.board.list()) if (isFinal(t.status)) this.#remember(t)
     this.board.on('tasks-change', this.#onChange)
@@ -83,9 +102,55 @@ export class AppContext {
     return matches[0]
   }
 
+  /**
+   * Something from `peer` was refused: told to the person, kept for the member's warning count,
+   * and given to the listeners (`desktop --json` prints it as a `refused` event).
+   */
+  refuse (peer: string | undefined, reason: string, told = false): void {
+    const refusal: Refusal = { at: this.device.now(), peer: peer ?? '', name: peer === undefined ? '' : this.nameOf(peer), reason }
+    if (!told) this.device.report(refusalLine(refusal))
+    this.device.refusals.append(refusal).catch((err: Error) => { this.device.report(`could not keep that refusal: ${err.message}`) })
+    for (const listener of this.#refusalListeners) listener(refusal)
+  }
+
+  /** Listen to refusals; returns the function that stops listening. */
+  onRefusal (listener: (refusal: Refusal) => void): () => void {
+    this.#refusalListeners.add(listener)
+    return () => { this.#refusalListeners.delete(listener) }
+  }
+
+  readonly #onTrustRefused = (r: TrustRefusal): void => {
+    const about = r.peer !== undefined ? ` (about ${this.nameOf(r.peer)}${r.author !== undefined && r.author !== r.peer ? `, signed by ${this.nameOf(r.author)}` : ''})` : ''
+    if (r.severity === 'note') { this.device.report(`note from ${r.from === undefined ? 'this device' : this.nameOf(r.from)}: ${r.reason}${about}`); return }
+    this.refuse(r.from ?? r.author, `${r.reason}${about}`)
+  }
+
+  /** The board already told the person (its log); this keeps the count and tells the listeners. */
+  readonly #onRuleViolation = (v: RuleViolation): void => {
+    this.refuse(v.from, `ignored change to task ${v.taskId} (${v.field}): ${v.reason}`, true)
+  }
+
+  readonly #onUpdateRefused = (peer: string, reason: string): void => {
+    this.refuse(peer, `${reason}: the whole update was refused and the session closed`)
+  }
+
+  readonly #onGateRefused = (peer: string, where: 'connection' | 'sync'): void => {
+    // A peer that keeps dialling is logged once a minute, not once per attempt (the node counts them all).
+    const now = this.device.now()
+    if (now - (this.#gateLogged.get(peer) ?? -Infinity) < GATE_LOG_INTERVAL_MS) return
+    if (this.#gateLogged.size > 1000) this.#gateLogged.clear()
+    this.#gateLogged.set(peer, now)
+    const revoked = this.device.space.members.isRevoked(peer)
+    this.refuse(peer, `${where === 'connection' ? 'a connection' : 'a sync'} from a ${revoked ? 'revoked device' : 'peer that is not a member'}`)
+  }
+
   close (): void {
+    this.device.space.off('trust-refused', this.#onTrustRefused)
+    this.device.space.off('update-refused', this.#onUpdateRefused)
+    this.device.node.off('gate-refused', this.#onGateRefused)
     this.#closed = true
     if (this.#retention !== undefined) clearTimeout(this.#retention)
+    this.board.off('rule-violation', this.#onRuleViolation)
     this.board.off('tasks-change', this.#onChange)
     this.board.off('tasks-change', this.#onFinished)
     this.board.destroy()

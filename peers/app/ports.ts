@@ -6,6 +6,7 @@
 import type { BlobStore, Invite, PairingService, Space, SyncNode } from '../../core/index.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import type { LogEntry, Task } from '../tasks/task-rules.ts'
+import type { RefusalLog } from './refusals.ts'
 
 /** This device's own settings the use cases read and write. */
 export interface Settings {
@@ -44,6 +45,8 @@ export interface DeviceRuntime {
   readonly pairing: PairingService | null
   readonly settings: SettingsStore
   readonly archive: TaskArchive
+  /** What this device refused from other members, kept for their warning counts. */
+  readonly refusals: RefusalLog
   now (): number
   /** Where this device serves the phone web app, LAN first (empty when it does not). */
   webUrls (): string[]

@@ -88,7 +88,7 @@ export async function listTasks (ctx: AppContext, input: TasksInput): Promise<Ta
 
 export async function showTask (ctx: AppContext, input: { id: string }): Promise<TaskDetail> {
   const found = findTask(ctx, await ctx.device.archive.list(), input.id)
-  if (found.archived !== undefined) return { ...found.archived, targetName: ctx.device.space.members.get(found.archived.target)?.name ?? null, durationMs: duration(found.archived), archived: true }
+  if (found.archived !== undefined) return { ...found.archived, verified: found.archived.verified === true, targetName: ctx.device.space.members.get(found.archived.target)?.name ?? null, durationMs: duration(found.archived), archived: true }
   return detail(ctx, found.task)
 }
 
@@ -215,13 +215,15 @@ export async function resolveTarget (ctx: AppContext, query: string | undefined)
 export async function defaultDesktop (ctx: AppContext): Promise<Member | null> {
   const { defaultDesktop } = await ctx.device.settings.read()
   const desktops = ctx.device.space.members.list()
-    .filter(m => m.role === 'desktop' && m.peerId !== ctx.device.peerId && m.revokedAt === undefined)
+    // Only desktops this device's gate admits: a record another member planted is no target.
+    .filter(m => m.role === 'desktop' && m.peerId !== ctx.device.peerId && m.revokedAt === undefined && m.verified !== false)
   return desktops.find(m => m.peerId === defaultDesktop) ?? desktops[0] ?? null
 }
 
 /** A task as `show` and `add --wait` give it: the whole task with its log and the target's name. */
 function detail (ctx: AppContext, t: Task): TaskDetail {
-  return { ...t, targetName: ctx.device.space.members.get(t.target)?.name ?? null, log: ctx.board.log(t.id), durationMs: duration(t), archived: false }
+  // verified: a finished task whose outcome the target's signed receipt proves (false until then).
+  return { ...t, verified: t.verified === true, targetName: ctx.device.space.members.get(t.target)?.name ?? null, log: ctx.board.log(t.id), durationMs: duration(t), archived: false }
 }
 
 function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean): TaskSummary {
@@ -243,7 +245,8 @@ function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean):
     finishedAt: t.finishedAt ?? null,
     durationMs: duration(t),
     result: t.result ?? null,
-    error: t.error ?? null
+    error: t.error ?? null,
+    verified: isFinal(t.status) ? t.verified === true : null
   }
   if (withDetail) {
     out.outputs = t.outputs

@@ -28,7 +28,7 @@ export function firstLine (text: unknown, max: number): string {
 /** Human lines for one task. */
 export function describeTask (t: TaskDetail): string[] {
   const lines = [
-    `${t.id}  ${t.status}${t.archived ? ' (archived)' : ''}`,
+    `${t.id}  ${t.status}${t.archived ? ' (archived)' : ''}${t.verified === false ? '  UNVERIFIED: no receipt from its desktop proves this outcome' : ''}`,
     `  task:     ${t.text}`,
     `  for:      ${t.targetName ?? t.target}${t.scope !== undefined ? ` in ${t.scope}` : ''}`,
     `  created:  ${new Date(t.createdAt).toISOString()}${t.attempt > 0 ? `   attempt ${t.attempt}` : ''}`

@@ -14,6 +14,8 @@ import { publishPresence } from '../app/presence.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { ConfigFile } from './config.ts'
 import { ArchiveFile } from './archive.ts'
+import { RefusalLogFile } from './refusal-log.ts'
+import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
 
 /** Every device of a user shares this one space: a phone paired with two desktops joins them. */
 export const SPACE_NAME = 'dispatch'
@@ -52,6 +54,7 @@ export class Device implements DeviceRuntime {
   /** Attachments and large outputs, served to members while the device is open. */
   readonly blobs: FileBlobStore
   readonly blobServer: BlobServer
+  readonly refusals: RefusalLogFile
   readonly report: (line: string) => void
   /** Where `dispatch desktop --web` serves the phone web app (LAN first), once it does. */
   #webUrls: string[] = []
@@ -69,6 +72,7 @@ export class Device implements DeviceRuntime {
     this.archive = init.archive
     this.blobs = init.blobs
     this.blobServer = init.blobServer
+    this.refusals = init.refusals
     this.report = init.report
   }
 
@@ -137,7 +141,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     })
     node.on('address-book-error', err => { report(`could not save the address book (${err.message}); members are still reached this run`) })
     for (const [peer, known] of Object.entries(config.peers ?? {})) node.addressBook.remember(peer, known.addrs ?? [])
-    const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }) })
+    const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }), limits: TASK_SPACE_LIMITS })
     const pairing = new PairingService(node, space, { name, role, peerRole: 'phone' })
     await pairing.start()
     const self = space.members.get(node.peerId)
@@ -147,7 +151,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     publishPresence(space, { peerId: node.peerId, name, role })
     const blobs = await FileBlobStore.open(layout.blobs)
     const blobServer = await serveBlobs(node, blobs, { log: report })
-    return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), blobs, blobServer, report })
+    return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), refusals: new RefusalLogFile(layout.dir), blobs, blobServer, report })
   } catch (err) {
     await node?.stop()
     await options.lock.release()

@@ -4,6 +4,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as Y from 'yjs'
 import { TaskBoard } from './task-board.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { signRecord, verifyRecord } from '../../core/trust/statement.ts'
+import { RECEIPT_DOMAIN } from './receipt.ts'
+import type { ReceiptKeys } from './receipt.ts'
 import type { RuleViolation } from './task-board.ts'
 import { newTaskId, taskIdTime, isTaskId } from './task-id.ts'
 import { isReachable, canTransition } from './task-rules.ts'
@@ -281,6 +287,75 @@ test('removeTask: creator only, finished only; devices are read through core Mem
   s.phone.members.revoke(OTHER, PHONE)
   throwsNamed(() => s.phone.addTask({ text: 'y', target: OTHER }), 'UnknownTargetError')
   throwsNamed(() => s.phone.addTask({ text: 'y', target: PHONE }), 'UnknownTargetError')
+})
+
+async function signedSetup () {
+  const keys = await Promise.all([0, 1, 2].map(async () => await generateKeyPair('Ed25519')))
+  const [deskId, phoneId, evilId] = keys.map(k => peerIdFromPrivateKey(k).toString())
+  const receiptsOf = (key: PrivateKey): ReceiptKeys => ({ sign: body => signRecord(key, RECEIPT_DOMAIN, body), verify: (peer, body, sig) => verifyRecord(peer, RECEIPT_DOMAIN, body, sig) })
+  const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()]
+  addDevice(docs[1], deskId, 'desktop')
+  addDevice(docs[1], phoneId, 'phone')
+  const violations: RuleViolation[] = []
+  const boards = docs.map((doc, i) => new TaskBoard({ doc, deviceId: [deskId, phoneId, evilId][i], receipts: receiptsOf(keys[i]), log: () => {} }))
+  boards[0].on('rule-violation', v => violations.push(v))
+  const ids = [deskId, phoneId, evilId]
+  const sync = async (from: number, to: number): Promise<void> => {
+    Y.applyUpdate(docs[to], Y.encodeStateAsUpdate(docs[from], Y.encodeStateVector(docs[to])), { remote: ids[from] })
+    await new Promise(resolve => setTimeout(resolve, 0))
+  }
+  const all = async (): Promise<void> => { for (let i = 0; i < 2; i++) for (const [a, b] of [[1, 0], [2, 0], [0, 1], [0, 2], [1, 2], [2, 1]]) await sync(a, b) }
+  return { desk: boards[0], phone: boards[1], evil: boards[2], docs, deskId, violations, sync, all }
+}
+
+test('receipts: a result the target signed is verified; a forged done is unverified, ignored by the target, and the real result wins', async () => {
+  const s = await signedSetup()
+  const t = s.phone.addTask({ text: 'x', target: s.deskId })
+  await s.all()
+  // Forged before the run: the target keeps it queued, writes its state back, and runs it.
+  const raw = s.docs[2].getMap('tasks').get(t.id) as Y.Map<unknown>
+  s.docs[2].transact(() => { raw.set('status', 'done'); raw.set('attempt', 1); raw.set('result', 'forged') })
+  await s.sync(2, 1)
+  assert.is(s.phone.get(t.id)?.status, 'done')
+  assert.is(s.phone.get(t.id)?.verified, false, 'no receipt: unverified')
+  await s.sync(2, 0)
+  assert.is(s.desk.get(t.id)?.status, 'queued', 'the target ignores it')
+  assert.ok(s.violations.some(v => v.from !== undefined && /only this desktop writes/.test(v.reason)))
+  s.desk.claimTask(t.id)
+  s.desk.startTask(t.id)
+  await s.all()
+  // Forged during the run.
+  s.docs[2].transact(() => { (s.docs[2].getMap('tasks').get(t.id) as Y.Map<unknown>).set('status', 'done'); (s.docs[2].getMap('tasks').get(t.id) as Y.Map<unknown>).set('result', 'forged again') })
+  await s.sync(2, 0)
+  assert.is(s.desk.get(t.id)?.status, 'running')
+  s.desk.finishTask(t.id, 'done', { result: 'real' })
+  await s.all()
+  for (const b of [s.phone, s.evil, s.desk]) {
+    assert.is(b.get(t.id)?.result, 'real')
+    assert.is(b.get(t.id)?.verified, true)
+  }
+})
+
+test('deletes: an unfinished task another member deletes is written back by its target; a finished one may be pruned', async () => {
+  const s = await signedSetup()
+  const t = s.phone.addTask({ text: 'keep me', target: s.deskId })
+  await s.all()
+  s.desk.claimTask(t.id)
+  s.desk.startTask(t.id)
+  await s.all()
+  s.docs[2].transact(() => { for (const id of [...s.docs[2].getMap('tasks').keys()]) s.docs[2].getMap('tasks').delete(id) })
+  await s.sync(2, 0)
+  assert.is(s.desk.get(t.id)?.status, 'running', 'kept')
+  assert.ok(s.violations.some(v => /delete of an unfinished task/.test(v.reason)))
+  await s.all()
+  assert.is(s.phone.get(t.id)?.text, 'keep me', 'written back everywhere')
+  s.desk.finishTask(t.id, 'done', { result: 'survived' })
+  await s.all()
+  assert.is(s.phone.get(t.id)?.result, 'survived')
+  assert.is(s.phone.get(t.id)?.verified, true)
+  s.phone.removeTask(t.id)
+  await s.all()
+  assert.is(s.desk.get(t.id), undefined, 'a prune of a finished task still works')
 })
 
 test.run()

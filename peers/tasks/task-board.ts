@@ -34,12 +34,16 @@ import {
   MAX_ID_CHARS
 } from './task-rules.ts'
 import type { DeviceRole } from './roles.ts'
+import { receiptProves, signReceipt } from './receipt.ts'
+import type { ReceiptKeys, StoredReceipt } from './receipt.ts'
 import type { Attachment, Answer, AnswerDecision, FinalStatus, LogEntry, LogKind, PendingRequest, Task, TaskOutput, TaskProgress, TaskRequest, TaskStatus } from './task-rules.ts'
 
 export interface RuleViolation {
   taskId: string
   field: string
   reason: string
+  /** The member whose sync delivered the change, when known (the writer may be another device it relayed). */
+  from?: string
 }
 
 export type TaskBoardEvents = {
@@ -58,6 +62,13 @@ export interface TaskBoardOptions {
   now?: () => number
   /** Where ignored changes are reported (default console.warn). */
   log?: (message: string) => void
+  /**
+   * Sign receipts of the tasks this device finishes and check the others' (peers/tasks/receipt.ts).
+   * With them, the target desktop takes its tasks' progress only from its own writes (another
+   * member's status or result write is ignored and written back) and restores an unfinished task
+   * another member deleted; a finished task's result is final only once a receipt proves it.
+   */
+  receipts?: ReceiptKeys
 }
 
 export interface AddTaskInput {
@@ -91,7 +102,14 @@ interface Accepted {
   malformed?: string
   progress: TaskProgress
   answers: Record<string, Answer>
+  /** A receipt proves the progress (only tracked with `receipts`). */
+  verified?: boolean
+  /** The raw receipt this device wrote (its own tasks), to write back if another member changes it. */
+  receipt?: StoredReceipt
 }
+
+/** Progress fields only the target writes, in the order they are written back. */
+const PROGRESS_FIELDS = ['status', 'attempt', 'claimedBy', 'startedAt', 'heartbeatAt', 'finishedAt', 'result', 'error', 'outputs', 'pending'] as const
 
 /** The only role a task may be addressed to. */
 const DESKTOP: DeviceRole = 'desktop'
@@ -110,6 +128,8 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
   #log: (message: string) => void
   #accepted = new Map<string, Accepted>()
   #reported = new Set<string>()
+  #receipts: ReceiptKeys | undefined
+  #repairs = new Set<string>()
   #observer: (events: Array<Y.YEvent<any>>, tr: Y.Transaction) => void
 
   constructor (opts: TaskBoardOptions) {
@@ -120,7 +140,8 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     this.members = opts.members ?? new Members(opts.doc)
     this.#now = opts.now ?? Date.now
     this.#log = opts.log ?? ((m) => console.warn(m))
-    for (const id of this.tasks.keys()) this.#reconcile(id)
+    this.#receipts = opts.receipts
+    for (const id of this.tasks.keys()) this.#reconcile(id, undefined)
     this.#observer = (events, tr) => {
       const ids = new Set<string>()
       const logged = new Set<string>()
@@ -132,7 +153,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
         }
       }
       // A log append leaves the accepted fields as they were but is still news for a watcher.
-      const changed = [...ids].filter((id) => this.#reconcile(id) || (logged.has(id) && this.#accepted.has(id)))
+      const changed = [...ids].filter((id) => this.#reconcile(id, tr.origin) || (logged.has(id) && this.#accepted.has(id)))
       if (changed.length > 0) this.#emitSafely('tasks-change', [changed, tr.origin === this.origin])
     }
     this.tasks.observeDeep(this.#observer)
@@ -151,6 +172,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     if (a === undefined) return undefined
     const task: Task = { ...a.request, ...a.progress, outputs: a.progress.outputs.slice(), answers: { ...a.answers } }
     if (a.malformed !== undefined) task.malformed = a.malformed
+    if (this.#receipts !== undefined && isFinal(task.status)) task.verified = a.verified === true
     return task
   }
 
@@ -177,6 +199,7 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     if (m === null) throw new UnknownTargetError(peerId)
     if (m.revokedAt !== undefined) throw new UnknownTargetError(peerId, `"${m.name}" was revoked; tasks are not sent to it`)
     if (m.role !== DESKTOP) throw new UnknownTargetError(peerId, `"${m.name}" is a ${m.role}, not a desktop; only desktops run tasks`)
+    if (m.verified === false) throw new UnknownTargetError(peerId, `"${m.name}" is not admitted by this device (no signed admission reaches it); tasks are sent only to desktops this device admits`)
     return m
   }
 
@@ -332,6 +355,18 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     }
     const line = status === 'done' ? 'done' : `${status}${out.error !== undefined ? `: ${out.error}` : ''}`
     this.appendLog(id, status === 'done' ? 'status' : 'error', line)
+    if (this.#receipts !== undefined) {
+      const task = this.get(id)!
+      fields.receipt = signReceipt(this.#receipts, {
+        task: id,
+        attempt: task.attempt,
+        status,
+        result: fields.result as string | undefined ?? task.result,
+        error: fields.error as string | undefined ?? task.error,
+        outputs: fields.outputs as TaskOutput[] | undefined ?? task.outputs,
+        finishedAt: fields.finishedAt as number
+      })
+    }
     this.#write(id, fields)
     return this.get(id)!
   }
@@ -387,24 +422,68 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     }
   }
 
-  #violation (taskId: string, field: string, raw: unknown, reason: string): void {
+  #violation (taskId: string, field: string, raw: unknown, reason: string, from?: string): void {
     const key = `${taskId}\0${field}\0${describe(raw)}\0${reason}`
     if (this.#reported.has(key)) return
     if (this.#reported.size > 10_000) this.#reported.clear()
     this.#reported.add(key)
-    this.#log(`task board: ignored change to ${taskId}.${field}: ${reason}`)
-    this.#emitSafely('rule-violation', [{ taskId, field, reason }])
+    this.#log(`task board: ignored change to ${taskId}.${field}${from !== undefined ? ` from ${from}` : ''}: ${reason}`)
+    this.#emitSafely('rule-violation', [{ taskId, field, reason, ...(from !== undefined ? { from } : {}) }])
+  }
+
+  /** Is this device the target of a task whose progress it takes only from its own writes? */
+  #guards (request: TaskRequest): boolean {
+    return this.#receipts !== undefined && request.target === this.deviceId
+  }
+
+  /**
+   * Write this device's accepted state of task `id` back over what another member wrote (or
+   * deleted), once the current transaction is over.
+   */
+  #repair (id: string): void {
+    if (this.#repairs.has(id)) return
+    this.#repairs.add(id)
+    queueMicrotask(() => {
+      this.#repairs.delete(id)
+      const a = this.#accepted.get(id)
+      if (a === undefined) return
+      this.doc.transact(() => {
+        let raw = this.#rawTask(id)
+        if (raw === undefined) {
+          raw = new Y.Map<unknown>()
+          this.tasks.set(id, raw)
+          for (const [k, v] of Object.entries(a.request)) if (v !== undefined) raw.set(k, v)
+          const log = new Y.Array<unknown>()
+          raw.set('log', log)
+          log.push([{ at: this.#now(), kind: 'info', text: 'restored by its desktop after another member deleted it (earlier log lines are lost)' }])
+        }
+        for (const f of PROGRESS_FIELDS) {
+          const v = a.progress[f]
+          if (v === undefined) { if (raw.has(f)) raw.delete(f) } else if (JSON.stringify(rawProgress(k => raw.get(k), f)) !== JSON.stringify(v)) raw.set(f, v)
+        }
+        if (a.receipt !== undefined && JSON.stringify(raw.get('receipt')) !== JSON.stringify(a.receipt)) raw.set('receipt', a.receipt)
+        else if (a.receipt === undefined && raw.has('receipt')) raw.delete('receipt')
+      }, this.origin)
+    })
   }
 
   /** Brings the accepted view of one task up to date with the raw doc; true when the view changed. */
-  #reconcile (id: string): boolean {
+  #reconcile (id: string, origin: unknown): boolean {
     const raw = this.tasks.get(id)
+    const local = origin === this.origin || origin === undefined
+    const from = deliveredBy(origin)
+    const prev = this.#accepted.get(id)
     if (!(raw instanceof Y.Map)) {
-      if (raw !== undefined) this.#violation(id, '(task)', raw, 'a task must be a map')
+      if (raw !== undefined) this.#violation(id, '(task)', raw, 'a task must be a map', from)
+      // Only a finished task is ever removed (prune): an unfinished one this desktop runs is kept and written back.
+      if (!local && prev !== undefined && this.#guards(prev.request) && !isFinal(prev.progress.status)) {
+        this.#violation(id, '(task)', undefined, `a delete of an unfinished task (${prev.progress.status}) this desktop runs: kept, and written back`, from)
+        this.#repair(id)
+        return false
+      }
       return this.#accepted.delete(id)
     }
     const get = (f: string): unknown => raw.get(f)
-    const prev = this.#accepted.get(id)
     const parsed = parseRequest(id, get)
     let next: Accepted
     // A malformed task nobody acted on yet may still be completed by its creator (a buggy peer
@@ -423,14 +502,77 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
         else this.#violation(id, 'cancelRequested', get('cancelRequested'), 'a cancel request cannot be withdrawn')
       }
     }
-    this.#reconcileProgress(id, get, next)
+    if (!local && this.#guards(next.request)) {
+      // This desktop's own task: its progress is what this desktop wrote (nothing yet for a new
+      // task: it is queued), whoever writes over it.
+      const mine = prev?.progress ?? BASE_PROGRESS
+      next.progress = { ...mine, outputs: mine.outputs.slice() }
+      if (prev?.receipt !== undefined) next.receipt = prev.receipt
+      if (prev?.verified !== undefined) next.verified = prev.verified
+      const changed = PROGRESS_FIELDS.filter(f => JSON.stringify(rawProgress(get, f) ?? null) !== JSON.stringify(mine[f] ?? null))
+      if (changed.length > 0 || JSON.stringify(get('receipt') ?? null) !== JSON.stringify(prev?.receipt ?? null)) {
+        this.#violation(id, changed[0] ?? 'receipt', get(changed[0] ?? 'receipt'), 'only this desktop writes the progress of the tasks it runs: ignored, and written back', from)
+        this.#repair(id)
+      }
+    } else {
+      this.#reconcileProgress(id, get, next, from)
+      if (this.#guards(next.request)) {
+        // Written here (or loaded from this device's store): the receipt is this device's own.
+        const receipt = get('receipt')
+        if (isStoredReceipt(receipt)) next.receipt = receipt
+      }
+    }
     this.#reconcileAnswers(id, raw, next)
     this.#accepted.set(id, next)
     return prev === undefined || !sameAccepted(prev, next)
   }
 
-  #reconcileProgress (id: string, get: (f: string) => unknown, next: Accepted): void {
+  /** True when the raw task carries the target's valid receipt for exactly the fields it shows. */
+  #proven (id: string, get: (f: string) => unknown, target: string): boolean {
+    if (this.#receipts === undefined) return false
+    const status = parseStatus(get('status'))
+    const attempt = parseAttempt(get('attempt'))
+    const result = parseString(get('result'), MAX_RESULT_CHARS + TRUNCATED.length, true)
+    const error = parseString(get('error'), MAX_ERROR_CHARS + TRUNCATED.length, true)
+    const outputs = get('outputs') === undefined ? { ok: true as const, value: [] } : parseOutputs(get('outputs'))
+    const finishedAt = parseTime(get('finishedAt'), true)
+    if (!status.ok || !attempt.ok || !result.ok || !error.ok || !outputs.ok || !finishedAt.ok || !isFinal(status.value)) return false
+    return receiptProves(this.#receipts, get('receipt'), target, {
+      task: id, attempt: attempt.value, status: status.value, result: result.value, error: error.value, outputs: outputs.value, finishedAt: finishedAt.value
+    })
+  }
+
+  #reconcileProgress (id: string, get: (f: string) => unknown, next: Accepted, from?: string): void {
     const p = next.progress
+    if (this.#receipts !== undefined) {
+      if (this.#proven(id, get, next.request.target)) {
+        // The target's signature: this is how the task ended, whatever was shown before.
+        const status = parseStatus(get('status'))
+        const attempt = parseAttempt(get('attempt'))
+        if (status.ok) p.status = status.value
+        if (attempt.ok) p.attempt = attempt.value
+        for (const [f, v] of [['result', get('result')], ['error', get('error')], ['finishedAt', get('finishedAt')]] as const) {
+          if (v === undefined) delete p[f]; else (p as unknown as Record<string, unknown>)[f] = v
+        }
+        const outputs = get('outputs') === undefined ? { ok: true as const, value: [] } : parseOutputs(get('outputs'))
+        if (outputs.ok) p.outputs = outputs.value
+        next.verified = true
+        return
+      }
+      if (isFinal(p.status) && next.verified !== true) {
+        // Shown as unverified until a receipt proves it: the target's real outcome may still come.
+        const status = parseStatus(get('status'))
+        const attempt = parseAttempt(get('attempt'))
+        if (status.ok && attempt.ok && attempt.value >= p.attempt) { p.status = status.value; p.attempt = attempt.value }
+        for (const f of ['result', 'error', 'finishedAt', 'startedAt', 'heartbeatAt'] as const) {
+          const v = get(f)
+          if (v === undefined) delete p[f]; else if (typeof v === (f === 'result' || f === 'error' ? 'string' : 'number')) (p as unknown as Record<string, unknown>)[f] = v
+        }
+        next.verified = isFinal(p.status) ? false : undefined
+        if (next.verified === undefined) delete next.verified
+        return
+      }
+    }
     const frozen = isFinal(p.status)
     const status = parseStatus(get('status'))
     const attempt = parseAttempt(get('attempt'))
@@ -463,6 +605,8 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
     take('error', parseString(get('error'), MAX_ERROR_CHARS + TRUNCATED.length, true))
     if (get('outputs') !== undefined) take('outputs', parseOutputs(get('outputs')), (a, b) => JSON.stringify(a) === JSON.stringify(b))
     if (get('pending') !== undefined) take('pending', parsePending(get('pending')), (a, b) => JSON.stringify(a) === JSON.stringify(b))
+    if (this.#receipts !== undefined && isFinal(p.status)) next.verified = next.request.target === this.deviceId && !frozen
+    void from
   }
 
   /** An answer is taken once, while the task is not finished; a later different value is ignored. */
@@ -481,6 +625,24 @@ export class TaskBoard extends ObservableV2<TaskBoardEvents> {
       next.answers[requestId] = parsed.value
     }
   }
+}
+
+/** The member whose sync session applied a transaction (sessions are their updates' origin). */
+function deliveredBy (origin: unknown): string | undefined {
+  if (typeof origin !== 'object' || origin === null || !('remote' in origin)) return undefined
+  const remote = (origin as { remote: unknown }).remote
+  return typeof remote === 'string' ? remote : undefined
+}
+
+/** A progress field as stored, with the defaults an unwritten one means (queued, attempt 0, no outputs). */
+function rawProgress (get: (f: string) => unknown, f: string): unknown {
+  const v = get(f)
+  if (v !== undefined) return v
+  return f === 'status' ? 'queued' : f === 'attempt' ? 0 : f === 'outputs' ? [] : undefined
+}
+
+function isStoredReceipt (v: unknown): v is StoredReceipt {
+  return typeof v === 'object' && v !== null && typeof (v as StoredReceipt).body === 'string' && typeof (v as StoredReceipt).sig === 'string'
 }
 
 function checkInput (field: string, p: { ok: true } | { ok: false, reason: string }): void {

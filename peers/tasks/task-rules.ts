@@ -119,6 +119,12 @@ export interface Task extends TaskRequest, TaskProgress {
   answers?: Record<string, Answer>
   /** Set when the creator's fields are malformed: the target desktop fails the task with this message. */
   malformed?: string
+  /**
+   * For a finished task on a board that checks receipts: true when the target desktop's signed
+   * receipt proves the status, result, error and outputs shown; false when nothing does (another
+   * member wrote them, or the receipt does not match).
+   */
+  verified?: boolean
 }
 
 /** Direct transitions. Attempt goes up by one on claim; everything else keeps it. */

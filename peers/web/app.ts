@@ -288,6 +288,7 @@ function taskCard (task: TaskSummary): HTMLElement {
   const card = h('article', { class: `task ${task.status}`, 'data-id': task.id, 'data-status': task.status },
     h('header', {},
       h('span', { class: `status ${task.status}` }, task.status),
+      task.verified === false ? h('span', { class: 'unverified', title: 'No signed receipt from its desktop proves this outcome' }, 'unverified') : null,
       h('span', { class: 'target' }, `→ ${target}`),
       h('time', {}, new Date(task.createdAt).toLocaleTimeString())),
     h('p', { class: 'text' }, task.text))

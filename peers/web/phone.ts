@@ -13,6 +13,8 @@ import { Application } from '../app/application.ts'
 import type { DeviceRuntime } from '../app/ports.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { BrowserStores } from './browser-stores.ts'
+import { MemoryRefusalLog } from '../app/refusals.ts'
+import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -52,6 +54,7 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
   readonly archive: BrowserStores
   /** Attachments sent from this page and outputs fetched to it; served to members while the page is open. */
   readonly blobs: IndexedDbBlobStore
+  readonly refusals = new MemoryRefusalLog()
   /** Every use case, run in this page. */
   readonly app: Application
   /** Set once a desktop said this device is revoked; shown on the page. */
@@ -113,7 +116,7 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
       addressBook: indexedDbAddressBook(`${prefix}-peers`)
     })
     moveOldDesktops(node)
-    const space = await node.openSpace(SPACE_NAME, { storage })
+    const space = await node.openSpace(SPACE_NAME, { storage, limits: TASK_SPACE_LIMITS })
     const blobs = await IndexedDbBlobStore.open({ name: `${prefix}-blobs` })
     // The desktop fetches a task's attachments from here, over the connection this page opened.
     await serveBlobs(node, blobs, { log: (line) => { console.warn(`dispatch: ${line}`) } })

@@ -111,6 +111,8 @@ export const desktop: Verb = {
         if (ctx.json) ctx.printJson({ event: 'notice', message: line })
         else ctx.note(line)
       }
+      // The line itself is already on stderr (report); --json also gets it as an event.
+      if (ctx.json) app.onRefusal(r => { ctx.printJson({ event: 'refused', peer: r.peer, name: r.name, reason: r.reason }) })
       if (!ctx.json) {
         device.space.on('peer-connected', peer => ctx.note(`connected: ${device.space.members.get(peer)?.name ?? peer}`))
         device.space.on('peer-disconnected', peer => ctx.note(`disconnected: ${device.space.members.get(peer)?.name ?? peer}`))

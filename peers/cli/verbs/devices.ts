@@ -7,7 +7,7 @@ import type { Verb } from '../verb.ts'
 export const devices: Verb = {
   name: 'devices',
   usage: '[--default DEVICE]',
-  summary: 'list paired devices, online or not and what they run; --default picks where tasks go',
+  summary: 'list paired devices: online or not, who admitted each, warnings, what they run; --default picks where tasks go',
   options: {
     default: { type: 'string' }
   },
@@ -26,7 +26,9 @@ export const devices: Verb = {
     for (const d of list) {
       const state = d.revoked ? 'revoked' : d.online ? 'online' : 'offline'
       const running = d.running !== undefined && d.running.length > 0 ? `  running: ${d.running.map(r => r.text.split('\n')[0].slice(0, 40)).join('; ')}` : ''
-      ctx.print(`${d.default ? '*' : ' '} ${d.name.padEnd(20)} ${d.role.padEnd(8)} ${state.padEnd(8)} ${d.peerId}${running}`)
+      const admitted = d.verified === false && !d.revoked ? '  not admitted here' : d.pairedByName !== '' ? `  admitted by ${d.pairedByName}` : ''
+      const warnings = d.warnings > 0 ? `  ${d.warnings} warning${d.warnings === 1 ? '' : 's'}` : ''
+      ctx.print(`${d.default ? '*' : ' '} ${d.name.padEnd(20)} ${d.role.padEnd(8)} ${state.padEnd(8)} ${d.peerId}${admitted}${warnings}${running}`)
     }
   }
 }

@@ -6,12 +6,19 @@ import type { Verb } from '../verb.ts'
 
 export const revoke: Verb = {
   name: 'revoke',
-  usage: 'DEVICE',
-  summary: 'revoke a paired device (by name or peer id prefix)',
+  usage: 'DEVICE [--with-admitted]',
+  summary: 'revoke a paired device (by name or peer id prefix); --with-admitted also revokes every device it admitted',
   positionals: { min: 1, max: 1 },
+  options: {
+    'with-admitted': { type: 'boolean' }
+  },
   async run (ctx) {
-    const result = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.revoke({ device: ctx.positionals[0] }, { signal: ctx.signal }))
+    const withAdmitted = ctx.values['with-admitted'] === true
+    const result = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.revoke({ device: ctx.positionals[0], ...(withAdmitted ? { withAdmitted } : {}) }, { signal: ctx.signal }))
     if (ctx.json) ctx.printJson(result)
-    else ctx.print(`revoked "${result.name}" (${result.peerId})`)
+    else {
+      ctx.print(`revoked "${result.name}" (${result.peerId})`)
+      for (const d of result.alsoRevoked) ctx.print(`revoked "${d.name}" (${d.peerId}), admitted by "${result.name}"`)
+    }
   }
 }

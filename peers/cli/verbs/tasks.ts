@@ -30,8 +30,11 @@ export const tasks: Verb = {
       ctx.print(ctx.values.archived === true ? 'no archived tasks' : ctx.values.all === true || status !== undefined ? 'no tasks' : 'no active tasks (dispatch tasks --all shows finished ones)')
       return
     }
+    // A `?` after the status: finished, but no signed receipt from its desktop proves the outcome.
+    if (list.some(t => t.verified === false)) ctx.print('(? = unverified: no receipt from its desktop proves this outcome)')
     for (const t of list) {
-      ctx.print(`${t.id}  ${t.status.padEnd(11)} ${(t.targetName ?? t.target.slice(-8)).padEnd(14)} ${formatDuration(t.durationMs).padStart(9)}  ${firstLine(t.text, 60)}`)
+      const status = t.verified === false ? `${t.status}?` : t.status
+      ctx.print(`${t.id}  ${status.padEnd(11)} ${(t.targetName ?? t.target.slice(-8)).padEnd(14)} ${formatDuration(t.durationMs).padStart(9)}  ${firstLine(t.text, 60)}`)
     }
   }
 }

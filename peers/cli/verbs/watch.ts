@@ -38,7 +38,7 @@ export const watch: Verb = {
       } else if (event.event === 'finished') {
         const t = event.task
         const body = (t.status === 'done' ? t.result ?? 'done' : t.error ?? t.status).split('\n').slice(0, 3).join('\n')
-        if (!ctx.json) ctx.print(`${t.status === 'done' ? 'done' : t.status}: ${firstLine(t.text, 60)} (${t.id})\n${body.split('\n').map(l => `  ${l}`).join('\n')}`)
+        if (!ctx.json) ctx.print(`${t.status === 'done' ? 'done' : t.status}${t.verified === false ? ' (UNVERIFIED: no receipt from its desktop)' : ''}: ${firstLine(t.text, 60)} (${t.id})\n${body.split('\n').map(l => `  ${l}`).join('\n')}`)
         notifier?.notify(`dispatch: ${t.status}`, `${firstLine(t.text, 80)}\n${body}`)
         if (exec !== undefined) {
           const json = JSON.stringify(t)

@@ -1,0 +1,63 @@
+// What a trust gate verified, kept in the space's own storage under `<space>.trust` as a small
+// local Y.Doc (never synced), so every store, including y-leveldb's layout, can hold it.
+
+import * as Y from 'yjs'
+import type { Storage } from '../store/storage.ts'
+import { MAX_SPACE_NAME_BYTES } from '../constants.ts'
+import type { TrustMemory, Verified } from './gate.ts'
+
+/** The storage key of a space's trust memory (a valid space name: it is stored like one). */
+export function trustMemoryKey (space: string): string {
+  return `${space.slice(0, MAX_SPACE_NAME_BYTES - 6)}.trust`
+}
+
+/** A `TrustMemory` persisted in `storage`; `flush` resolves once what was remembered is durable. */
+export class StoredTrustMemory implements TrustMemory {
+  private readonly doc = new Y.Doc()
+  private readonly map = this.doc.getMap<string>('verified')
+  private readonly writes = new Set<Promise<void>>()
+  /** Told when a write fails (the space reports it as a 'storage-error'); the entry is still in memory. */
+  onError: (error: Error) => void = () => {}
+
+  private readonly storage: Storage
+  private readonly key: string
+
+  private constructor (storage: Storage, key: string) {
+    this.storage = storage
+    this.key = key
+  }
+
+  static async load (storage: Storage, space: string): Promise<StoredTrustMemory> {
+    const memory = new StoredTrustMemory(storage, trustMemoryKey(space))
+    for (const update of await storage.load(memory.key)) Y.applyUpdate(memory.doc, update)
+    memory.doc.on('update', memory.persist)
+    return memory
+  }
+
+  get remembered (): Verified[] {
+    const out: Verified[] = []
+    for (const [sig, value] of this.map) {
+      try {
+        const v = JSON.parse(value) as { body: unknown, seenAt: unknown }
+        if (typeof v.body === 'string' && typeof v.seenAt === 'number') out.push({ sig, body: v.body, seenAt: v.seenAt })
+      } catch { /* a damaged entry is re-learnt from the document */ }
+    }
+    return out
+  }
+
+  remember (v: Verified): void {
+    if (this.map.has(v.sig)) return
+    this.map.set(v.sig, JSON.stringify({ body: v.body, seenAt: v.seenAt }))
+  }
+
+  async flush (): Promise<void> {
+    while (this.writes.size > 0) await Promise.all(Array.from(this.writes))
+  }
+
+  private readonly persist = (update: Uint8Array): void => {
+    const write = this.storage.append(this.key, update)
+      .catch((err: Error) => { this.onError(err) })
+      .finally(() => { this.writes.delete(write) })
+    this.writes.add(write)
+  }
+}
