@@ -68,10 +68,11 @@ if (skipped !== null) {
     await desktop.call('allow', { peer: phone.peerId })
     const started = Date.now()
     await desktop.call('set', { key: 'after', value: 2 })
+    let deadline: ReturnType<typeof setTimeout> | undefined
     const found = await Promise.race([
       phone.call('waitFor', { key: 'after', value: 2 }).then(() => true),
-      new Promise<boolean>(resolve => setTimeout(() => resolve(false), 30_000))
-    ])
+      new Promise<boolean>(resolve => { deadline = setTimeout(() => resolve(false), 30_000) })
+    ]).finally(() => clearTimeout(deadline)) // a live timer would keep this file running 30 s
     assert.ok(found, `not found again in 30 s; the phone knows ${JSON.stringify(await phone.call('knownAddrs', { peer: desktop.peerId }))}, the desktop listens on ${JSON.stringify(desktop.addrs)}`)
     const { book } = await phone.call<{ book: string[] }>('knownAddrs', { peer: desktop.peerId })
     assert.ok(desktop.addrs.some(a => book.includes(a)), `the phone's address book has the new address: ${JSON.stringify(book)}`)
