@@ -57,7 +57,9 @@ export class RunRecords {
       if (startTime === undefined) throw new Error(`process ${pid} ended before it was recorded`)
       await writeDurably(this.dir, file, JSON.stringify({ taskId, pgid: pid, startTime, recordedAt: new Date().toISOString() } satisfies RunRecord))
     } catch (err) {
+      // Its gate closes unopened: the shell exits without running the command.
       gate.destroy()
+      await ended
       throw new Error(`cannot record the command before it starts: ${(err as Error).message}`)
     }
     gate.end('go\n')
@@ -166,7 +168,7 @@ async function isOurGroupAlive (r: RunRecord): Promise<boolean> {
 }
 
 /** Whether any live (not zombie) process is in group `pgid`. */
-async function groupAlive (pgid: number): Promise<boolean> {
+export async function groupAlive (pgid: number): Promise<boolean> {
   if (process.platform === 'linux') {
     let pids: string[]
     try { pids = await fs.readdir('/proc') } catch { pids = [] }
