@@ -23,7 +23,8 @@ import type { Grants } from './permissions.ts'
 import { AuditLog, readAudit } from './audit-log.ts'
 import type { AuditRecord } from './audit-log.ts'
 import { RunRecords } from './run-records.ts'
-import { prepareNoNetwork } from './sandbox.ts'
+import { probeNoNetwork } from './sandbox.ts'
+import { writeBashHook } from './bash-hook.ts'
 import type { NoNetwork } from './sandbox.ts'
 import { KeepAwake } from './keep-awake.ts'
 import { ShellExecutor } from './shell-executor.ts'
@@ -101,6 +102,7 @@ export class Agent extends ObservableV2<AgentEvents> {
   #conversations: ConversationStore
   #runRecords: RunRecords
   #noNetwork: NoNetwork | undefined
+  #bashEnv: ((taskId: string, network: boolean) => Record<string, string>) | undefined
   /** Tasks whose attachments are being fetched (or wait for a retry): not launched until they are here. */
   #fetching = new Set<string>()
   #awake: KeepAwake
@@ -141,7 +143,8 @@ export class Agent extends ObservableV2<AgentEvents> {
     if (this.#started) return
     this.#started = true
     this.#audit = await AuditLog.open(this.#opts.home)
-    this.#noNetwork = await prepareNoNetwork(this.#opts.home)
+    this.#noNetwork = await probeNoNetwork()
+    this.#bashEnv = await writeBashHook(this.#opts.home, this.#noNetwork)
     // Before the first pass: a retry must never run beside the attempt it replaces.
     await this.#runRecords.endSurvivors(this.#log)
     this.board.on('tasks-change', this.#onChange)
@@ -405,11 +408,14 @@ export class Agent extends ObservableV2<AgentEvents> {
       ...(attachments.length > 0 ? { attachments } : {}),
       ...(interruptedCalls.length > 0 ? { interruptedCalls } : {}),
       runs: this.#runRecords,
-      ...(this.#noNetwork !== undefined ? { noNetwork: this.#noNetwork } : {})
+      ...(this.#noNetwork !== undefined ? { noNetwork: this.#noNetwork } : {}),
+      ...(this.#bashEnv !== undefined ? { bashEnv: this.#bashEnv(task.id, permissions.network) } : {})
     })
       .catch((err: unknown): ExecutionResult => ({ status: 'failed', error: (err as Error).message }))
     // A cancel must end the task within 2 s even if an executor is slow to notice.
     const result = await Promise.race([running, abortedAfterGrace(signal)])
+    // Claude's bash shells were killed when the run closed its tools: their records go too.
+    await this.#runRecords.removeEnded(task.id).catch(() => {})
     const outputs = await changedFiles(before, await snapshotFolders(roots))
     await this.#keepOutputs(task.id, outputs)
     return { result, outputs }

@@ -148,11 +148,11 @@ export function confinedTools (ctx: ExecutionContext, workdir: string, session?:
   return wrapped
 }
 
-/** The bash tool's environment: no API key; without the network grant, the hook that cuts it (where it can be). */
+/** The bash tool's environment: no API key; the hook that records the shell and, without the network grant, cuts it. */
 function toolEnv (ctx: ExecutionContext): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.toUpperCase().startsWith('ANTHROPIC_') && k !== 'BASH_ENV') env[k] = v
-  if (!ctx.permissions.network && ctx.noNetwork?.enforced === true) Object.assign(env, ctx.noNetwork.bashEnv)
+  if (ctx.bashEnv !== undefined) Object.assign(env, ctx.bashEnv)
   return env
 }
 

@@ -40,6 +40,8 @@ export interface ExecutionContext {
   runs?: RunRecords
   /** How commands run without network here (absent: not enforced). */
   noNetwork?: NoNetwork
+  /** Environment for Claude's bash tool: the hook that records it and cuts the network (bash-hook.ts). */
+  bashEnv?: Record<string, string>
   /** A retry after an interruption: the tool calls the interrupted attempts made, from the audit log. */
   interruptedCalls?: AuditRecord[]
 }

@@ -11,6 +11,7 @@ import * as Y from 'yjs'
 import { Agent } from './agent.ts'
 import { ClaudeExecutor } from './claude-executor.ts'
 import { TaskBoard } from '../tasks/task-board.ts'
+import { RunRecords } from './run-records.ts'
 import { startAnthropicDouble } from './anthropic-double.ts'
 import type { AnthropicDouble } from './anthropic-double.ts'
 
@@ -82,8 +83,12 @@ test('the retry of an interrupted Claude task is told which tool calls the inter
   const task = phone.addTask({ text: 'write the report into draft.txt', target: DESK })
   await until(() => first.requests.length === 3, 'the third request of the first attempt')
   assert.is(firstText(first.requests[0]!.body), 'write the report into draft.txt', 'a first attempt gets the task text only')
+  // Claude's bash shell is recorded while the run lives (a restart would end it first).
+  const records = new RunRecords(home)
+  assert.equal((await records.list()).map((r) => r.taskId), [task.id])
   await a.stop()
   assert.is(phone.get(task.id)!.status, 'interrupted')
+  assert.equal(await records.list(), [], 'the record goes with the shell when the run ends')
 
   const second = await startAnthropicDouble([{ text: 'Checked draft.txt; the report is complete.' }])
   doubles.push(second)

@@ -16,6 +16,8 @@ export const SURVIVOR_GRACE_MS = 2_000
 /** After SIGKILL, how long to wait for the group to be gone before saying it is not. */
 const KILLED_WAIT_MS = 10_000
 const POLL_MS = 50
+/** How long a group just sent SIGKILL by its owner may take to be gone. */
+const JUST_KILLED_MS = 2_000
 
 export interface RunRecord {
   taskId: string
@@ -86,6 +88,17 @@ export class RunRecords {
   }
 
   /**
+   * Removes the records of `taskId` whose groups are gone: Claude's bash, killed when its run
+   * closed its tools (given a moment to die). One still alive keeps its record.
+   */
+  async removeEnded (taskId: string): Promise<void> {
+    for (const r of await this.list()) {
+      if (r.taskId !== taskId) continue
+      if (!(await isOurGroupAlive(r)) || await groupGone(r.pgid, JUST_KILLED_MS)) await fs.rm(r.file, { force: true })
+    }
+  }
+
+  /**
    * Ends every recorded group still alive (SIGTERM, SIGKILL after the grace period) and waits
    * until it is gone, then removes the records. Returns the records whose groups were ended.
    * Meant for start-up, before any task of this home runs.
@@ -109,7 +122,7 @@ export class RunRecords {
 }
 
 /** Tasks whose ids become file names: anything but a plain id character is replaced. */
-function fileSafe (id: string): string {
+export function fileSafe (id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]/g, '_')
 }
 

@@ -13,18 +13,20 @@ import { ShellExecutor } from './shell-executor.ts'
 import { ClaudeExecutor } from './claude-executor.ts'
 import { Permissions } from './permissions.ts'
 import { AuditLog } from './audit-log.ts'
-import { prepareNoNetwork, probeNoNetwork } from './sandbox.ts'
+import { probeNoNetwork } from './sandbox.ts'
+import { writeBashHook } from './bash-hook.ts'
 import type { ExecutionContext } from './executor.ts'
 import { startAnthropicDouble, toolResults } from './anthropic-double.ts'
 
-const probe = await probeNoNetwork()
-const skipped = 'reason' in probe ? probe.reason : null
+const noNetwork = await probeNoNetwork()
+const skipped = noNetwork.enforced ? null : noNetwork.reason
 
 const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'dispatch-sandbox-')))
 const home = path.join(root, 'home')
 const work = path.join(root, 'work')
 await fs.mkdir(work, { recursive: true })
 const audit = await AuditLog.open(home)
+const bashEnv = await writeBashHook(home, noNetwork)
 let accepted = 0
 const server = net.createServer((s) => { accepted++; s.end() })
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -39,14 +41,16 @@ test.after(async () => {
 })
 
 async function context (text: string, network: boolean): Promise<ExecutionContext> {
+  const taskId = `T-${network ? 'net' : 'nonet'}`
   return {
-    taskId: `T-${network ? 'net' : 'nonet'}`,
+    taskId,
     text,
     signal: new AbortController().signal,
     audit,
     log: () => {},
     permissions: await Permissions.forTask({ readWrite: [work], readOnly: [], terminal: true, network }),
-    noNetwork: await prepareNoNetwork(home)
+    noNetwork,
+    bashEnv: bashEnv(taskId, network)
   }
 }
 
@@ -83,6 +87,24 @@ if (skipped !== null) {
       assert.not.match(result.text, /connected/)
       assert.is(accepted, before)
       assert.match(String(double.requests[0]!.body.system), /You have no network access\./)
+    } finally {
+      await double.close()
+    }
+  })
+
+  test('Claude\'s bash with the network grant connects', async () => {
+    const double = await startAnthropicDouble([
+      { toolUses: [{ name: 'bash', input: { command: connect } }] },
+      { text: 'connected' }
+    ])
+    try {
+      const before = accepted
+      const r = await new ClaudeExecutor({ apiKey: 'sk-test', baseURL: double.url, maxRetries: 0 }).run(await context('connect to the local server', true))
+      assert.is(r.status, 'done', r.error)
+      assert.match(toolResults(double.requests[1]!)[0]!.text, /connected/)
+      for (const end = Date.now() + 10_000; accepted === before && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.is(accepted, before + 1)
+      assert.match(String(double.requests[0]!.body.system), /You may use the network\./)
     } finally {
       await double.close()
     }

@@ -4,55 +4,33 @@
 // finds what works here; where nothing does, the desktop says so and nobody claims otherwise.
 
 import { execFile } from 'node:child_process'
-import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 
 /** The macOS profile: everything as usual, except any network. */
 const MACOS_PROFILE = '(version 1)(allow default)(deny network*)'
-/** Written into the home: Claude's bash tool reads it at start-up (BASH_ENV). */
-export const BASH_HOOK_FILE = 'no-network.bash'
 const PROBE_TIMEOUT_MS = 5_000
 
 export type NoNetwork =
-  /** Commands are run as `prefix ...argv`; Claude's bash gets `bashEnv`. */
-  | { enforced: true, prefix: string[], bashEnv: Record<string, string> }
+  /** Commands are run as `prefix ...argv` (Claude's bash too: bash-hook.ts). */
+  | { enforced: true, prefix: string[] }
   | { enforced: false, reason: string }
 
-let probed: Promise<{ prefix: string[] } | { reason: string }> | undefined
+let probed: Promise<NoNetwork> | undefined
 
 /** Which way of cutting the network works for this process's user here (probed once per process). */
-export function probeNoNetwork (): Promise<{ prefix: string[] } | { reason: string }> {
-  probed ??= (async () => {
+export function probeNoNetwork (): Promise<NoNetwork> {
+  probed ??= (async (): Promise<NoNetwork> => {
     const candidates: string[][] = process.platform === 'linux'
       ? (process.getuid?.() === 0 ? [['unshare', '-n'], ['unshare', '-rn']] : [['unshare', '-rn']])
       : process.platform === 'darwin' ? [['sandbox-exec', '-p', MACOS_PROFILE]] : []
-    if (candidates.length === 0) return { reason: `no way to cut the network of a command is known on ${process.platform}` }
+    if (candidates.length === 0) return { enforced: false, reason: `no way to cut the network of a command is known on ${process.platform}` }
     let last = ''
     for (const prefix of candidates) {
       last = await tryRun([...prefix, '/bin/sh', '-c', 'exit 0'])
-      if (last === '') return { prefix }
+      if (last === '') return { enforced: true, prefix }
     }
-    return { reason: `${candidates.at(-1)!.slice(0, 2).join(' ')} is not usable here (${last})` }
+    return { enforced: false, reason: `${candidates.at(-1)!.slice(0, 2).join(' ')} is not usable here (${last})` }
   })()
   return probed
-}
-
-/** Probes, and where the network can be cut writes the bash hook into `home`. */
-export async function prepareNoNetwork (home: string): Promise<NoNetwork> {
-  const p = await probeNoNetwork()
-  if ('reason' in p) return { enforced: false, reason: p.reason }
-  const file = path.join(home, BASH_HOOK_FILE)
-  // The SDK's bash tool starts /bin/bash itself; bash first reads BASH_ENV, which re-executes
-  // that same shell (same pid, same pipes) inside the sandbox, once.
-  const hook = [
-    '# Written by dispatch desktop: runs Claude\'s bash without network (the network is not granted).',
-    'unset BASH_ENV',
-    `exec ${[...p.prefix, '/bin/bash', '--noprofile', '--norc'].map(shellWord).join(' ')}`,
-    ''
-  ].join('\n')
-  await fs.mkdir(home, { recursive: true, mode: 0o700 })
-  await fs.writeFile(file, hook, { mode: 0o600 })
-  return { enforced: true, prefix: p.prefix, bashEnv: { BASH_ENV: file } }
 }
 
 /** `argv` to run without network, or undefined when that cannot be enforced. */
@@ -75,6 +53,6 @@ function tryRun (argv: string[]): Promise<string> {
 }
 
 /** Our own constant words, single-quoted for sh. */
-function shellWord (s: string): string {
+export function shellWord (s: string): string {
   return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 }
