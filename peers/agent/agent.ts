@@ -20,7 +20,12 @@ import { isFinal, isWaiting } from '../tasks/task-rules.ts'
 import type { Answer, LogKind, PendingRequest } from '../tasks/task-rules.ts'
 import { Permissions } from './permissions.ts'
 import type { Grants } from './permissions.ts'
-import { AuditLog } from './audit-log.ts'
+import { AuditLog, readAudit } from './audit-log.ts'
+import type { AuditRecord } from './audit-log.ts'
+import { RunRecords } from './run-records.ts'
+import { probeNoNetwork } from './sandbox.ts'
+import { writeBashHook } from './bash-hook.ts'
+import type { NoNetwork } from './sandbox.ts'
 import { KeepAwake } from './keep-awake.ts'
 import { ShellExecutor } from './shell-executor.ts'
 import { ClaudeExecutor } from './claude-executor.ts'
@@ -95,6 +100,9 @@ export class Agent extends ObservableV2<AgentEvents> {
   #runs = new Map<string, Run>()
   #audit: AuditLog | undefined
   #conversations: ConversationStore
+  #runRecords: RunRecords
+  #noNetwork: NoNetwork | undefined
+  #bashEnv: ((taskId: string, network: boolean) => Record<string, string>) | undefined
   /** Tasks whose attachments are being fetched (or wait for a retry): not launched until they are here. */
   #fetching = new Set<string>()
   #awake: KeepAwake
@@ -119,13 +127,26 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
     this.#awake = new KeepAwake(this.#log, opts.keepAwake ?? true)
     this.#conversations = new ConversationStore(opts.home)
+    this.#runRecords = new RunRecords(opts.home)
   }
 
-  /** Opens the audit log, turns tasks left running by a previous process into interrupted ones, and starts serving. */
+  /** How commands without the network grant are cut from it here (known once started). */
+  get noNetwork (): NoNetwork | undefined {
+    return this.#noNetwork
+  }
+
+  /**
+   * Opens the audit log, ends the commands a previous process left running (a kill -9 leaves
+   * them), then turns that process's tasks into interrupted ones, and starts serving.
+   */
   async start (): Promise<void> {
     if (this.#started) return
     this.#started = true
     this.#audit = await AuditLog.open(this.#opts.home)
+    this.#noNetwork = await probeNoNetwork()
+    this.#bashEnv = await writeBashHook(this.#opts.home, this.#noNetwork)
+    // Before the first pass: a retry must never run beside the attempt it replaces.
+    await this.#runRecords.endSurvivors(this.#log)
     this.board.on('tasks-change', this.#onChange)
     this.#tick()
   }
@@ -367,6 +388,8 @@ export class Agent extends ObservableV2<AgentEvents> {
     } catch (err) {
       return failed(`attachments: ${(err as Error).message}`)
     }
+    // A retry after an interruption is told what the interrupted attempts already did.
+    const interruptedCalls = !resume && task.attempt > 1 ? await this.#callsOf(task.id) : []
     const before = await snapshotFolders(roots)
     log('status', resume ? `resumed with ${executor.name}, still waiting on the phone` : `running with ${executor.name}`)
     // A timeout of 0: the phone is never asked, calls outside the grants are refused outright.
@@ -382,14 +405,25 @@ export class Agent extends ObservableV2<AgentEvents> {
       conversations: this.#conversations,
       ...(resume ? { resume: true } : {}),
       ...(task.parent !== undefined ? { parent: task.parent } : {}),
-      ...(attachments.length > 0 ? { attachments } : {})
+      ...(attachments.length > 0 ? { attachments } : {}),
+      ...(interruptedCalls.length > 0 ? { interruptedCalls } : {}),
+      runs: this.#runRecords,
+      ...(this.#noNetwork !== undefined ? { noNetwork: this.#noNetwork } : {}),
+      ...(this.#bashEnv !== undefined ? { bashEnv: this.#bashEnv(task.id, permissions.network) } : {})
     })
       .catch((err: unknown): ExecutionResult => ({ status: 'failed', error: (err as Error).message }))
     // A cancel must end the task within 2 s even if an executor is slow to notice.
     const result = await Promise.race([running, abortedAfterGrace(signal)])
+    // Claude's bash shells were killed when the run closed its tools: their records go too.
+    await this.#runRecords.removeEnded(task.id).catch(() => {})
     const outputs = await changedFiles(before, await snapshotFolders(roots))
     await this.#keepOutputs(task.id, outputs)
     return { result, outputs }
+  }
+
+  /** The tool calls of `id` in the audit log (what was run or refused; not the questions to the phone). */
+  async #callsOf (id: string): Promise<AuditRecord[]> {
+    return (await readAudit(this.#opts.home)).filter((e) => e.taskId === id && e.decision !== 'asked')
   }
 
   /**

@@ -95,7 +95,7 @@ export class ClaudeExecutor implements Executor {
       const runner = this.#client.beta.messages.toolRunner({
         model: this.model,
         max_tokens: this.#opts.maxTokens ?? DEFAULT_MAX_TOKENS,
-        system: await systemPrompt(perms, workdir, ctx.ask !== undefined),
+        system: await systemPrompt(perms, workdir, ctx.ask !== undefined, ctx.noNetwork?.enforced === true),
         messages,
         tools,
         max_iterations: maxTurns,
@@ -133,7 +133,7 @@ export class ClaudeExecutor implements Executor {
 export function confinedTools (ctx: ExecutionContext, workdir: string, session?: ConversationSession): Array<BetaRunnableTool | BetaToolUnion> {
   const perms = ctx.permissions
   const readable = perms.readableRoots()
-  const env = toolEnv()
+  const env = toolEnv(ctx)
   // With the phone to ask, bash is offered without the terminal grant too: each call then waits for approval.
   const toolset = betaAgentToolset20260401({
     workdir,
@@ -148,9 +148,11 @@ export function confinedTools (ctx: ExecutionContext, workdir: string, session?:
   return wrapped
 }
 
-function toolEnv (): Record<string, string | undefined> {
+/** The bash tool's environment: no API key; the hook that records the shell and, without the network grant, cuts it. */
+function toolEnv (ctx: ExecutionContext): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {}
-  for (const [k, v] of Object.entries(process.env)) if (!k.toUpperCase().startsWith('ANTHROPIC_')) env[k] = v
+  for (const [k, v] of Object.entries(process.env)) if (!k.toUpperCase().startsWith('ANTHROPIC_') && k !== 'BASH_ENV') env[k] = v
+  if (ctx.bashEnv !== undefined) Object.assign(env, ctx.bashEnv)
   return env
 }
 
@@ -234,7 +236,7 @@ function widened (ctx: ExecutionContext, workdir: string, name: string, paths: s
     workdir,
     allowedRoots: [...new Set([...ctx.permissions.readableRoots(), ...folders])].filter((r) => r !== workdir),
     readOnlyRoots: [],
-    env: toolEnv()
+    env: toolEnv(ctx)
   })
   const tool = toolset.find((t) => t.name === name)
   if (tool === undefined) throw new ToolError(`no tool ${name}`)
@@ -377,11 +379,13 @@ async function startingConversation (ctx: ExecutionContext): Promise<Conversatio
 /** Media types the Messages API takes as image blocks. */
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])
 
-/** The task's text; with attachments, images as image blocks and every file named by its path. */
+/** The task's text; with attachments, images as image blocks and every file named by its path; on a retry, what the interrupted attempt did. */
 async function userMessage (ctx: ExecutionContext): Promise<BetaMessageParam> {
   const files = ctx.attachments ?? []
-  if (files.length === 0) return { role: 'user', content: ctx.text }
-  const content: BetaContentBlockParam[] = [{ type: 'text', text: ctx.text }]
+  const note = interruptedNote(ctx)
+  const text = note === undefined ? ctx.text : `${ctx.text}\n\n${note}`
+  if (files.length === 0) return { role: 'user', content: text }
+  const content: BetaContentBlockParam[] = [{ type: 'text', text }]
   for (const f of files) {
     if (!IMAGE_TYPES.has(f.type)) continue
     const data = (await fs.readFile(f.path)).toString('base64')
@@ -389,6 +393,28 @@ async function userMessage (ctx: ExecutionContext): Promise<BetaMessageParam> {
   }
   content.push({ type: 'text', text: `Files sent with this task (in your folder): ${files.map((f) => `${f.path} (${f.type}, ${f.size} bytes)`).join('; ')}` })
   return { role: 'user', content } as BetaMessageParam
+}
+
+/** Calls listed at most in a retry's note (the latest ones). */
+const INTERRUPTED_CALLS_MAX = 50
+
+/**
+ * A retry starts a new conversation, but the interrupted attempt's calls had their effects
+ * (files written, commands run): the audit log says which, so Claude can check before redoing.
+ */
+function interruptedNote (ctx: ExecutionContext): string | undefined {
+  const calls = ctx.interruptedCalls ?? []
+  if (calls.length === 0) return undefined
+  const shown = calls.slice(-INTERRUPTED_CALLS_MAX)
+  const lines = shown.map((c) => {
+    const input = typeof c.input === 'object' && c.input !== null ? c.input as Record<string, unknown> : { input: c.input }
+    return `- ${c.at} ${describeCall(c.tool === 'shell' ? 'bash' : c.tool, input)} (${c.decision === 'allowed' ? 'ran' : `refused: ${condense(c.reason, 120)}`})`
+  })
+  return [
+    'Note: this task was started before and interrupted (the desktop stopped while it ran), so this is a retry.',
+    `The interrupted attempt already made these tool calls${calls.length > shown.length ? ` (the last ${shown.length} of ${calls.length})` : ''}; their effects may be in place, so check before repeating any of them:`,
+    ...lines
+  ].join('\n')
 }
 
 function describeCall (name: string, input: Record<string, unknown>): string {
@@ -404,7 +430,7 @@ function describeCall (name: string, input: Record<string, unknown>): string {
   }
 }
 
-async function systemPrompt (perms: Permissions, workdir: string, canAsk: boolean): Promise<string> {
+async function systemPrompt (perms: Permissions, workdir: string, canAsk: boolean, networkCut: boolean): Promise<string> {
   const ro = perms.readOnlyRoots()
   const readable = perms.readableRoots()
   const writable = await perms.canWriteSomewhere()
@@ -417,7 +443,8 @@ async function systemPrompt (perms: Permissions, workdir: string, canAsk: boolea
     writable ? `You may create and change files inside ${perms.scope ?? perms.grants.readWrite.join(', ')}${ro.length > 0 ? `, except inside these read-only folders: ${ro.join(', ')}` : ''}.` : 'You may not change any file: every folder you can reach is read-only.',
     canAsk ? 'A tool call outside these folders (or bash, without a terminal) waits for the user\'s approval on the phone and may be denied; prefer what you may do.' : 'Anything outside these folders is off limits; such tool calls are refused.',
     perms.terminal ? 'You have a bash tool.' : canAsk ? 'Each bash command needs the user\'s approval.' : 'You have no shell: use the file tools only.',
-    perms.network ? 'You may use the network.' : 'You have no network access.',
+    // "No network" only where it is cut (sandbox.ts); elsewhere it is a rule, not a fact.
+    perms.network ? 'You may use the network.' : networkCut ? 'You have no network access.' : 'The network is not granted for this task: do not use it.',
     'When you are done, end with a short result the user can read on a phone screen: two or three sentences, plain text, naming any files you created or changed.'
   ].join('\n')
 }

@@ -4,6 +4,9 @@ import type { Permissions } from './permissions.ts'
 import type { AuditLog } from './audit-log.ts'
 import type { Answer, LogKind } from '../tasks/task-rules.ts'
 import type { ConversationStore } from './conversation-store.ts'
+import type { AuditRecord } from './audit-log.ts'
+import type { RunRecords } from './run-records.ts'
+import type { NoNetwork } from './sandbox.ts'
 
 /** What a run asks the phone: approval of one tool call, or a question. `id` is the tool call's id. */
 export type AskRequest =
@@ -33,6 +36,14 @@ export interface ExecutionContext {
   parent?: string
   /** Files sent with the task, already written into the task's folder. */
   attachments?: PlacedAttachment[]
+  /** Where commands are recorded before they start, so that a restart can end them first. */
+  runs?: RunRecords
+  /** How commands run without network here (absent: not enforced). */
+  noNetwork?: NoNetwork
+  /** Environment for Claude's bash tool: the hook that records it and cuts the network (bash-hook.ts). */
+  bashEnv?: Record<string, string>
+  /** A retry after an interruption: the tool calls the interrupted attempts made, from the audit log. */
+  interruptedCalls?: AuditRecord[]
 }
 
 /** An attachment on the desktop's disk, where the task can reach it. */

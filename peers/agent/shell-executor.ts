@@ -2,6 +2,9 @@
 // timeout, cancellation, output captured and truncated (head and tail kept) into the result.
 
 import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { withoutNetwork } from './sandbox.ts'
 import type { Executor, ExecutionContext, ExecutionResult } from './executor.ts'
 
 export const SHELL_TIMEOUT_MS = 10 * 60_000
@@ -41,7 +44,13 @@ export class ShellExecutor implements Executor {
     }
     await ctx.audit.append({ taskId: ctx.taskId, tool: 'shell', input: { command, cwd }, decision: 'allowed', reason: 'terminal granted' })
     ctx.log('tool', `$ ${command}  (in ${cwd})`)
-    const { code, signal, output, timedOut } = await runCommand(command, cwd, this.timeoutMs, ctx.signal)
+    let child: ChildProcess
+    try {
+      child = await startCommand(ctx, command, cwd)
+    } catch (err) {
+      return { status: 'failed', error: (err as Error).message }
+    }
+    const { code, signal, output, timedOut } = await runCommand(child, this.timeoutMs, ctx.signal)
     if (ctx.signal.aborted) return { status: 'failed', error: 'cancelled' }
     if (timedOut) return { status: 'failed', error: `timed out after ${Math.round(this.timeoutMs / 1000)} s`, result: output }
     if (code === 0) return { status: 'done', result: output }
@@ -51,15 +60,26 @@ export class ShellExecutor implements Executor {
 
 interface CommandOutcome { code: number | null, signal: string | null, output: string, timedOut: boolean }
 
-function runCommand (command: string, cwd: string, timeoutMs: number, abort: AbortSignal): Promise<CommandOutcome> {
+/**
+ * Starts the command in its own process group (a cancel kills the whole pipeline, not only the
+ * shell), without network unless granted (where that can be enforced), recorded in the home first.
+ */
+async function startCommand (ctx: ExecutionContext, command: string, cwd: string): Promise<ChildProcess> {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (!k.toUpperCase().startsWith('ANTHROPIC_')) env[k] = v
+  const plain = ['/bin/sh', '-c', command]
+  const argv = ctx.permissions.network ? plain : (withoutNetwork(ctx.noNetwork, plain) ?? plain)
+  if (ctx.runs !== undefined) return await ctx.runs.spawn(ctx.taskId, argv, { cwd, env })
+  const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (child.pid === undefined) throw (await once(child, 'error'))[0] as Error
+  return child
+}
+
+function runCommand (child: ChildProcess, timeoutMs: number, abort: AbortSignal): Promise<CommandOutcome> {
   return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = {}
-    for (const [k, v] of Object.entries(process.env)) if (!k.toUpperCase().startsWith('ANTHROPIC_')) env[k] = v
-    // Own process group, so a cancel kills the whole pipeline, not only the shell.
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     const out = new HeadTail(SHELL_OUTPUT_HEAD, SHELL_OUTPUT_TAIL)
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => out.push(d))
+    child.stdout!.on('data', (d: Buffer) => out.push(d))
+    child.stderr!.on('data', (d: Buffer) => out.push(d))
     let timedOut = false
     let killTimer: NodeJS.Timeout | undefined
     const kill = () => {

@@ -6,6 +6,8 @@ import { loadGrants, saveGrants } from '../agent/permissions.ts'
 import type { Grants } from '../agent/permissions.ts'
 import type { ExecutorMode } from '../agent/executor.ts'
 import { DEFAULT_MODEL } from '../agent/claude-executor.ts'
+import { notEnforcedNotice } from '../agent/sandbox.ts'
+import type { NoNetwork } from '../agent/sandbox.ts'
 import { isFinal } from '../tasks/task-rules.ts'
 import type { TaskBoard } from '../tasks/task-board.ts'
 import { Scheduler } from '../schedules/scheduler.ts'
@@ -89,7 +91,7 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, sched
     agent,
     scheduler,
     grants,
-    notices: describeSetup(grants, opts.executor, opts.env),
+    notices: describeSetup(grants, opts.executor, opts.env, agent.noNetwork),
     stop: async () => {
       board.off('tasks-change', publish)
       await scheduler.stop()
@@ -99,7 +101,7 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, sched
 }
 
 /** What this desktop will and will not run, in words. */
-export function describeSetup (grants: Grants, executor: ExecutorMode, env: NodeJS.ProcessEnv): string[] {
+export function describeSetup (grants: Grants, executor: ExecutorMode, env: NodeJS.ProcessEnv, noNetwork?: NoNetwork): string[] {
   const lines: string[] = []
   const key = env.ANTHROPIC_API_KEY !== undefined && env.ANTHROPIC_API_KEY !== ''
   const folders = [...grants.readWrite.map(f => `${f} (read-write)`), ...grants.readOnly.map(f => `${f} (read-only)`)]
@@ -114,6 +116,7 @@ export function describeSetup (grants: Grants, executor: ExecutorMode, env: Node
     lines.push(`no ANTHROPIC_API_KEY${executor === 'shell' ? ' used (--executor shell)' : ''}: only \`$ <command>\` tasks run; natural-language tasks fail until ANTHROPIC_API_KEY is set`)
   }
   if (!grants.terminal && executor !== 'claude') lines.push('terminal not granted (--terminal): `$ <command>` tasks will be refused')
+  if (!grants.network && noNetwork !== undefined && !noNetwork.enforced) lines.push(notEnforcedNotice(noNetwork.reason))
   if (grants.readWrite.length === 0 && grants.readOnly.length === 0) lines.push('no folder granted (--allow DIR / --allow-read DIR): tasks have nowhere to work')
   return lines
 }
