@@ -102,6 +102,8 @@ export class Agent extends ObservableV2<AgentEvents> {
   #conversations: ConversationStore
   #runRecords: RunRecords
   #noNetwork: NoNetwork | undefined
+  /** Requests the audit log shows asked and never answered, by task, as found at start. */
+  #unanswered = new Map<string, PendingRequest>()
   #bashEnv: ((taskId: string, network: boolean) => Record<string, string>) | undefined
   /** Tasks whose attachments are being fetched (or wait for a retry): not launched until they are here. */
   #fetching = new Set<string>()
@@ -143,6 +145,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     if (this.#started) return
     this.#started = true
     this.#audit = await AuditLog.open(this.#opts.home)
+    this.#unanswered = unansweredRequests(await readAudit(this.#opts.home))
     this.#noNetwork = await probeNoNetwork()
     this.#bashEnv = await writeBashHook(this.#opts.home, this.#noNetwork)
     // Before the first pass: a retry must never run beside the attempt it replaces.
@@ -293,6 +296,16 @@ export class Agent extends ObservableV2<AgentEvents> {
       else this.#launch(t, true)
       return
     }
+    const asked = this.#unanswered.get(t.id)
+    this.#unanswered.delete(t.id)
+    if (t.status === 'running' && asked !== undefined && !t.cancelRequested) {
+      // Killed after the request was logged and sent, before the waiting state reached this
+      // desktop's disk (the phone may already show it): wait on the same request again.
+      let restored = true
+      // A logged request the board refuses (clipped, or from an older version) is not waited on: the task is retried instead.
+      try { this.board.awaitRequest(t.id, asked) } catch { restored = false }
+      if (restored) { this.#launch(this.board.get(t.id)!, true); return }
+    }
     if (t.status === 'claimed' || t.status === 'running') {
       this.board.markInterrupted(t.id)
       t = this.board.get(t.id)!
@@ -441,7 +454,8 @@ export class Agent extends ObservableV2<AgentEvents> {
       const now = Date.now()
       const timeout = this.#opts.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS
       pending = { ...request, askedAt: now, expiresAt: now + timeout } as PendingRequest
-      await audit.append({ taskId: id, tool, input: request, decision: 'asked', reason: request.kind === 'approval' ? request.reason : 'a question for the user', requestId: request.id })
+      // The whole request as the phone sees it: a restart before the waiting state is on disk puts it back from here.
+      await audit.append({ taskId: id, tool, input: pending, decision: 'asked', reason: request.kind === 'approval' ? request.reason : 'a question for the user', requestId: request.id })
       board.awaitRequest(id, pending)
     }
     run.waiting = true
@@ -522,4 +536,14 @@ function formatMs (ms: number): string {
 
 function withDefined<T extends Record<string, unknown>> (o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
+
+/** The requests each task asked and got no answer to, from the audit log (its last 'asked' entry wins). */
+function unansweredRequests (records: AuditRecord[]): Map<string, PendingRequest> {
+  const open = new Map<string, PendingRequest>()
+  for (const r of records) {
+    if (r.decision === 'asked' && r.requestId !== undefined) open.set(r.taskId, r.input as PendingRequest)
+    else if (r.requestId !== undefined && (open.get(r.taskId) as PendingRequest | undefined)?.id === r.requestId) open.delete(r.taskId)
+  }
+  return open
 }

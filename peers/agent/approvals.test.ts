@@ -57,16 +57,17 @@ async function setup (scripts: Scripts, opts: Partial<AgentOptions> = {}, askIn?
   }
   const phone = new TaskBoard({ doc, deviceId: PHONE, log: () => {} })
   const agents: Agent[] = []
-  const start = async (): Promise<Agent> => {
+  /** `on`: the document the desktop finds at start (default: the one shared with the phone). */
+  const start = async (on: Y.Doc = doc): Promise<Agent> => {
     const claude = new ClaudeExecutor({ apiKey: 'sk-test', baseURL: double.url, env: {} })
-    const agent = new Agent({ doc, deviceId: DESK, home, env: {}, keepAwake: false, log: () => {}, executors: { claude }, grants: { readWrite: [work], readOnly: [], terminal: false, network: false, ...(askIn !== undefined ? { ask: [path.join(work, askIn)] } : {}) }, ...opts })
+    const agent = new Agent({ doc: on, deviceId: DESK, home, env: {}, keepAwake: false, log: () => {}, executors: { claude }, grants: { readWrite: [work], readOnly: [], terminal: false, network: false, ...(askIn !== undefined ? { ask: [path.join(work, askIn)] } : {}) }, ...opts })
     agents.push(agent)
     await agent.start()
     return agent
   }
   const agent = await start()
   return {
-    dir, work, home, double, phone, agent, start,
+    dir, work, home, double, doc, phone, agent, start,
     requestsOf: (text: string) => double.requests.filter((r) => r.body?.messages?.[0]?.content?.startsWith?.(text)),
     done: async () => { for (const a of agents) await a.stop(); await double.close(); await fs.rm(dir, { recursive: true, force: true }) }
   }
@@ -192,6 +193,38 @@ test('stopped while waiting: still waiting with the same request; the answer giv
     const reqs = s.requestsOf('write outside')
     assert.is(reqs.length, 2, 'the first reply was not asked for again')
     assert.equal(toolResults(reqs[1]!).map((r) => r.is_error), [false, false])
+  } finally { await s.done() }
+})
+
+test('killed after asking, before the waiting state reached its disk: the restarted desktop waits on the same request', async () => {
+  const s = await setup({
+    'make a file': [{ toolUses: [{ name: 'bash', input: { command: 'echo made > made.txt' } }] }, { text: 'Made it.' }]
+  })
+  try {
+    // What the desktop's disk holds when it dies: the task running, the request not yet in it.
+    let onDisk: Uint8Array | undefined
+    const t = s.phone.addTask({ text: 'make a file', target: DESK })
+    const keep = (): void => { if (onDisk === undefined && s.phone.get(t.id)?.status === 'running') onDisk = Y.encodeStateAsUpdate(s.doc) }
+    s.doc.on('update', keep)
+    await until(() => s.phone.get(t.id)?.status === 'awaiting-approval')
+    s.doc.off('update', keep)
+    const asked = s.phone.get(t.id)!.pending!
+    await s.agent.stop()
+    const restarted = new Y.Doc()
+    Y.applyUpdate(restarted, onDisk!)
+    const phone = new TaskBoard({ doc: restarted, deviceId: PHONE, log: () => {} })
+    assert.is(phone.get(t.id)!.status, 'running')
+    await s.start(restarted)
+    await until(() => phone.get(t.id)?.status === 'awaiting-approval')
+    assert.equal(phone.get(t.id)!.pending, asked, 'the request the phone was shown, not a new one')
+    assert.is(phone.get(t.id)!.attempt, 1, 'not retried')
+    // The phone's copy (which had the request) merges in: one request, and its answer resumes the run.
+    Y.applyUpdate(restarted, Y.encodeStateAsUpdate(s.doc))
+    phone.answerRequest(t.id, asked.id, 'allow-once')
+    await until(() => finished(phone.get(t.id)))
+    assert.is(phone.get(t.id)!.status, 'done')
+    assert.is(await fs.readFile(path.join(s.work, 'made.txt'), 'utf8'), 'made\n')
+    assert.is(s.requestsOf('make a file').length, 2, 'the first turn was not sent again')
   } finally { await s.done() }
 })
 
