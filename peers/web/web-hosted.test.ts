@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import type { Page, BrowserContext } from 'playwright-core'
 import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
-import { DispatchProcess, freePort, ok } from '../e2e/cli-process.ts'
+import { DispatchProcess, dispatch, freePort, ok } from '../e2e/cli-process.ts'
 import { ensureWebBuilt, startWebServer, WEB_DIST_DIR } from './web-server.ts'
 import type { WebServer } from './web-server.ts'
 
@@ -127,8 +127,11 @@ if (skipped !== null) {
     const config = JSON.parse(await readFile(join(desks.a.home, 'config.json'), 'utf8'))
     assert.is(config.appUrl, appUrl, 'kept in the desktop\'s config')
     // A bad URL: one clear line, nothing changed.
-    const bad = await new DispatchProcess(desks.a.home, ['pair', '--app-url', 'ftp://x', '--yes']).exited
-    assert.is.not(bad, 0)
+    const bad = await dispatch(desks.a.home, ['pair', '--app-url', 'ftp://x', '--yes'])
+    assert.is.not(bad.code, 0)
+    assert.is(bad.stderr.trim().split('\n')[0], 'dispatch: --app-url takes an https:// address (got "ftp://x")', 'one clear line (then the usage)')
+    assert.not.match(bad.stderr, /\n\s+at /, 'no stack trace')
+    assert.is(JSON.parse(await readFile(join(desks.a.home, 'config.json'), 'utf8')).appUrl, appUrl, 'unchanged')
   })
 
   test('a second desktop from an invite opened in the open tab: tasks run on the right one, devices listed once, names distinct', async () => {
@@ -160,6 +163,10 @@ if (skipped !== null) {
       assert.is(listed.length, 1)
       assert.is(listed[0].name, mine.name)
     }
+    // Paired, yet pairing with another desktop stays one tap away.
+    assert.is(await page.isVisible('#pair-form'), false)
+    await page.click('#pair-another')
+    assert.is(await page.isVisible('#invite'), true, 'paste (and scan) reachable from a paired page')
     // Renamed on the page: the desktops see the new name.
     await page.fill('#device-name', 'Test phone')
     await page.click('#name-form button[type="submit"]')
