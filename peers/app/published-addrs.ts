@@ -1,6 +1,7 @@
 // Where a desktop can be dialled right now, published by the desktop in its own `devices` entry,
-// signed with its key: a page that lost it (the desktop restarted on new ports) learns the new
-// addresses from any member that has synced since, and never dials an address someone else wrote.
+// signed with its key: whoever holds a copy of the space learns the newest addresses (also ones
+// identify never told it, such as a relay slot taken while it was away), and never dials an
+// address someone else wrote in that entry.
 
 import * as Y from 'yjs'
 import type { Space, SyncNode } from '../../core/browser.ts'

@@ -105,8 +105,8 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
       }
       changed()
     })
-    // Desktops publish where they listen now (signed, in their own device entry): a desktop back on
-    // new ports is found through any member that synced since, or as soon as this page syncs.
+    // Desktops publish where they listen now (signed, in their own device entry): addresses a desktop
+    // gained that this page never saw (a relay slot, another interface) are remembered and dialled.
     const learnAddrs = (): void => { this.learnPublishedAddrs() }
     space.members.map.observeDeep(learnAddrs)
     this.learnPublishedAddrs()
