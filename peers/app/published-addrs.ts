@@ -55,7 +55,10 @@ export function readPublishedAddrs (space: Space, peerId: string): PublishedAddr
 export function keepAddrsPublished (space: Space, node: SyncNode): void {
   const publish = (): void => {
     // A listener on the network path never throws: a failure here only delays the next publication.
-    try { publishAddrs(space, node.peerId, node.addrs()) } catch (err) { console.warn(`dispatch: could not publish this device's addresses (${(err as Error).message})`) }
+    // Listening nowhere (a short-lived verb): nothing to say, and the last list stays.
+    const addrs = node.addrs()
+    if (addrs.length === 0) return
+    try { publishAddrs(space, node.peerId, addrs) } catch (err) { console.warn(`dispatch: could not publish this device's addresses (${(err as Error).message})`) }
   }
   publish()
   node.libp2p.addEventListener('self:peer:update', publish)
