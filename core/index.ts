@@ -55,6 +55,8 @@ export { signStatement, verifyStatement, signRecord, verifyRecord, UnsupportedKe
 export type { Statement, Admission, Revocation, SignedStatement } from './trust/statement.ts'
 export { loadOrCreateIdentity, IdentityFileError } from './identity.ts'
 export { desktopListenAddrs, loopbackListenAddrs } from './net/libp2p.ts'
+export { loadOrCreateWebRTCCertificate, createWebRTCCertificate, WebRTCCertificateFileError } from './net/webrtc-certificate.ts'
+export type { WebRTCCertificate } from './net/webrtc-certificate.ts'
 export { FrameTooLargeError, MalformedFrameError } from './net/stream-channel.ts'
 export type { Storage } from './store/storage.ts'
 export { FileStore } from './store/file-store.ts'

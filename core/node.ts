@@ -76,6 +76,8 @@ export interface SyncNodeOptions {
    * 1.1.0, then 1.0.0). Narrow it only to act as an older peer would (mixed-version tests).
    */
   syncProtocols?: readonly string[]
+  /** The WebRTC-direct certificate to listen with (`loadOrCreateWebRTCCertificate`), so the certhash in this node's addresses survives restarts. */
+  webrtcCertificate?: Libp2pNodeOptions['webrtcCertificate']
 }
 
 /** Reconnection state of a peer this node keeps connected; its addresses are in the address book. */
@@ -138,6 +140,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
       privateKey: this.privateKey,
       listen: this.options.listen ?? loopbackListenAddrs(),
       transports: this.options.transports,
+      webrtcCertificate: this.options.webrtcCertificate,
       connectionGater: {
         // Dial what the caller asks for: browsers' default gater refuses LAN and plain-ws
         // addresses, which is exactly where a paired desktop lives. Inbound is gated below.

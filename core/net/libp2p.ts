@@ -18,6 +18,7 @@ import { DEFAULT_TCP_PORT, DEFAULT_WS_PORT, MDNS_INTERVAL_MS } from '../constant
 import { relaySlots } from './relay-slots.ts'
 import { tunedTransport } from './tuned-transport.ts'
 import type { RelaySlots } from './relay-slots.ts'
+import type { WebRTCCertificate } from './webrtc-certificate.ts'
 
 export type DispatchLibp2p = Libp2p<{ identify: Identify, ping: Ping, dcutr: unknown, relaySlots: RelaySlots, mdns?: PeerDiscovery }>
 
@@ -32,6 +33,8 @@ export interface Libp2pNodeOptions {
   relays?: string[]
   /** mDNS discovery on the LAN: off unless asked for; `interval` is the query period in ms. */
   mdns?: boolean | { interval?: number }
+  /** The WebRTC-direct certificate to listen with (see webrtc-certificate.ts), so the certhash survives restarts; a new one each start when omitted. */
+  webrtcCertificate?: WebRTCCertificate
 }
 
 /** All interfaces on stable ports, so paired devices find a desktop again after a restart. */
@@ -57,7 +60,7 @@ export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promis
   // no TLS certificate. Loaded only when listened on (it brings the node-datachannel native module);
   // no ICE servers: a LAN desktop needs no STUN, and nothing should call out to one.
   const webrtc = listen.some(a => a.includes('/webrtc-direct'))
-    ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] } })]
+    ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] }, ...(options.webrtcCertificate !== undefined ? { certificate: options.webrtcCertificate } : {}) })]
     : []
   // Imported only when wanted: it needs node:dgram, which browsers do not have.
   const mdns = mdnsOptions !== undefined ? (await import('@libp2p/mdns')).mdns : undefined

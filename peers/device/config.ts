@@ -13,6 +13,8 @@ export interface DeviceConfig {
   relays?: string[]
   /** Peer id of the desktop `add` sends to without --to. */
   defaultDesktop?: string
+  /** Where the phone web app is hosted (`dispatch pair --app-url`): pair --web links there. */
+  appUrl?: string
   /** Members' last addresses, kept here before the address book had its own file (peers.json); moved there on open. */
   peers?: Record<string, { name?: string, addrs?: string[] }>
   [other: string]: unknown

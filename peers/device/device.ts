@@ -3,7 +3,7 @@
 // It is the `DeviceRuntime` the application's use cases run on (peers/app/ports.ts).
 
 import { hostname } from 'node:os'
-import { createSyncNode, loadOrCreateIdentity, FileStore, PairingService, desktopListenAddrs, addressBookFile, FileBlobStore, serveBlobs } from '../../core/index.ts'
+import { createSyncNode, loadOrCreateIdentity, loadOrCreateWebRTCCertificate, FileStore, PairingService, desktopListenAddrs, addressBookFile, FileBlobStore, serveBlobs } from '../../core/index.ts'
 import type { BlobServer } from '../../core/index.ts'
 import type { Invite, SyncNode, Space } from '../../core/index.ts'
 import { homeLayout } from '../home/layout.ts'
@@ -11,6 +11,7 @@ import type { HomeLayout } from '../home/layout.ts'
 import type { HomeLock } from '../home/lock.ts'
 import type { DeviceRuntime } from '../app/ports.ts'
 import { publishPresence } from '../app/presence.ts'
+import { keepAddrsPublished } from '../app/published-addrs.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { ConfigFile } from './config.ts'
 import { ArchiveFile } from './archive.ts'
@@ -130,9 +131,13 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
       })
     }
     const privateKey = await loadOrCreateIdentity(layout.identityKey)
+    const listen = options.listen ?? (role === 'desktop' ? desktopListenAddrs() : [])
+    // Kept in the home: a page that paired checks this certificate's hash, so it must not change on restart.
+    const webrtcCertificate = listen.some(a => a.includes('/webrtc-direct')) ? await loadOrCreateWebRTCCertificate(layout.webrtcCertificate) : undefined
     node = await createSyncNode({
       privateKey,
-      listen: options.listen ?? (role === 'desktop' ? desktopListenAddrs() : []),
+      listen,
+      webrtcCertificate,
       reconnect: options.reconnect,
       relays,
       mdns: options.mdns ?? process.env.DISPATCH_MDNS !== '0',
@@ -149,6 +154,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
       space.members.add({ peerId: node.peerId, name, role, pairedAt: Date.now(), pairedBy: node.peerId })
     }
     publishPresence(space, { peerId: node.peerId, name, role })
+    if (role === 'desktop') keepAddrsPublished(space, node)
     const blobs = await FileBlobStore.open(layout.blobs)
     const blobServer = await serveBlobs(node, blobs, { log: report })
     return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), refusals: new RefusalLogFile(layout.dir), blobs, blobServer, report })

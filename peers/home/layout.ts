@@ -17,6 +17,8 @@ export interface HomeLayout {
   addressBook: string
   /** The blob store: attachments and large outputs, by sha256. */
   blobs: string
+  /** The WebRTC-direct certificate (mode 0600), so the certhash in this device's addresses survives restarts. */
+  webrtcCertificate: string
   /** Append-only record of tool calls and permission decisions. */
   auditLog: string
   /** Holds the pid of the process holding the home. */
@@ -47,6 +49,7 @@ export function homeLayout (dir: string): HomeLayout {
     config: join(abs, 'config.json'),
     addressBook: join(abs, 'peers.json'),
     blobs: join(abs, 'blobs'),
+    webrtcCertificate: join(abs, 'webrtc-direct.json'),
     auditLog: join(abs, 'audit.log'),
     lock: join(abs, 'lock'),
     controlSocket: join(abs, 'control.sock')

@@ -40,12 +40,11 @@ async function main (): Promise<void> {
   })
     .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })
   document.body.dataset.peer = phone.peerId
-  const invite = decodeURIComponent(location.hash.slice(1))
-  if (invite.startsWith('DISPATCH1:')) {
-    // Drop the secret from the address bar (and history) at once; it is spent by pairing anyway.
-    history.replaceState(null, '', location.pathname + location.search)
-    await pairWith(invite)
-  }
+  // An invite opened in a tab that is already open only changes the fragment: pair with it too.
+  addEventListener('hashchange', () => { const next = takeInvite(); if (next !== null) void pairWith(next) })
+  const invite = takeInvite() ?? sessionStorage.getItem(PENDING_INVITE)
+  sessionStorage.removeItem(PENDING_INVITE)
+  if (invite !== null) await pairWith(invite)
   $('#add').addEventListener('submit', event => { void addTask(event) })
   $('#when').addEventListener('change', () => {
     const kind = ($('#when') as HTMLSelectElement).value
@@ -53,6 +52,15 @@ async function main (): Promise<void> {
     input.hidden = kind === ''
     input.placeholder = kind === 'every' ? '10m, 1h, 2d' : kind === 'cron' ? '0 9 * * 1-5' : kind === 'at' ? '09:30 or 2026-12-24T09:00' : ''
   })
+  $('#pair-another').addEventListener('click', () => { document.body.dataset.pairing = '1'; $('#pair').scrollIntoView(); ($('#invite') as HTMLInputElement).focus() })
+  $('#name-form').addEventListener('submit', event => {
+    event.preventDefault()
+    try {
+      phone.rename(($('#device-name') as HTMLInputElement).value)
+      notice(`This browser is now "${phone.name}"`)
+    } catch (err) { notice(`Not renamed: ${(err as Error).message}`) }
+  })
+  ;($('#device-name') as HTMLInputElement).value = phone.name
   $('#pair-form').addEventListener('submit', (e) => { e.preventDefault(); void pairWith(($('#invite') as HTMLInputElement).value) })
   $('#scan').addEventListener('click', () => { void scan() })
   $('#notify').addEventListener('click', () => { void Notification.requestPermission().then(render) })
@@ -67,8 +75,27 @@ async function main (): Promise<void> {
   document.body.dataset.ready = '1'
 }
 
+/** Kept across the reload that gives a revoked browser a new identity. */
+const PENDING_INVITE = 'dispatch.pending-invite'
+
+/** The invite in the URL fragment, if any; dropped from the address bar (and history) at once: pairing spends it anyway. */
+function takeInvite (): string | null {
+  const invite = decodeURIComponent(location.hash.slice(1))
+  if (!invite.startsWith('DISPATCH1:')) return null
+  history.replaceState(null, '', location.pathname + location.search)
+  return invite
+}
+
 async function pairWith (invite: string): Promise<void> {
   const status = $('#pair-status')
+  if (phone.revoked) {
+    // A revoked identity is refused for good: start again as a new device, then pair.
+    status.textContent = 'Starting again as a new device…'
+    sessionStorage.setItem(PENDING_INVITE, invite.trim())
+    await phone.reset()
+    location.reload()
+    return
+  }
   status.textContent = 'Pairing…'
   try {
     const accepted = await phone.app.join({ invite: invite.trim() }, {
@@ -78,6 +105,8 @@ async function pairWith (invite: string): Promise<void> {
       }
     })
     phone.clearRefusal()
+    document.body.dataset.pairing = '0'
+    ;($('#invite') as HTMLInputElement).value = ''
     status.textContent = `Paired with ${accepted.name} (code ${accepted.code}).`
     notice(`Paired with ${accepted.name}`)
   } catch (err) {
@@ -224,6 +253,10 @@ function draw (devices: DeviceView[], tasks: TaskSummary[]): void {
   document.body.dataset.paired = desktops.length > 0 ? '1' : '0'
   $('#refusal').textContent = phone.refusal ?? ''
   $('#refusal').hidden = phone.refusal === null
+  // Revoked: no desktop takes tasks from this browser any more; offer pairing again instead of Add.
+  document.body.dataset.revoked = phone.revoked ? '1' : '0'
+  $('#add').hidden = phone.revoked
+  if (phone.revoked) document.body.dataset.pairing = '1'
   const anyOnline = desktops.some(d => d.online)
   $('#conn').textContent = anyOnline ? 'online' : 'offline'
   $('#conn').className = anyOnline ? 'dot on' : 'dot'

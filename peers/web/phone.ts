@@ -15,6 +15,8 @@ import type { DeviceRole } from '../tasks/roles.ts'
 import { BrowserStores } from './browser-stores.ts'
 import { MemoryRefusalLog } from '../app/refusals.ts'
 import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
+import { readPublishedAddrs } from '../app/published-addrs.ts'
+import { browserDeviceName } from './device-name.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -60,8 +62,12 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
   /** Set once a desktop said this device is revoked; shown on the page. */
   refusal: string | null = null
 
-  private constructor (node: SyncNode, space: Space, stores: BrowserStores, blobs: IndexedDbBlobStore, transport: TransportChoice) {
+  /** Prefix of this device's IndexedDB databases (`reset` deletes them). */
+  readonly dbPrefix: string
+
+  private constructor (node: SyncNode, space: Space, stores: BrowserStores, blobs: IndexedDbBlobStore, transport: TransportChoice, dbPrefix: string) {
     super()
+    this.dbPrefix = dbPrefix
     this.node = node
     this.blobs = blobs
     this.space = space
@@ -99,6 +105,11 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
       }
       changed()
     })
+    // Desktops publish where they listen now (signed, in their own device entry): addresses a desktop
+    // gained that this page never saw (a relay slot, another interface) are remembered and dialled.
+    const learnAddrs = (): void => { this.learnPublishedAddrs() }
+    space.members.map.observeDeep(learnAddrs)
+    this.learnPublishedAddrs()
     // A page often starts offline: when the browser says it is back, redial at once instead of after the backoff.
     addEventListener('online', () => { node.redialNow() })
   }
@@ -120,12 +131,59 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
     const blobs = await IndexedDbBlobStore.open({ name: `${prefix}-blobs` })
     // The desktop fetches a task's attachments from here, over the connection this page opened.
     await serveBlobs(node, blobs, { log: (line) => { console.warn(`dispatch: ${line}`) } })
-    return new Phone(node, space, stores, blobs, options.transport ?? 'any')
+    return new Phone(node, space, stores, blobs, options.transport ?? 'any', prefix)
   }
 
   get peerId (): string { return this.node.peerId }
 
-  get name (): string { return localStorage.getItem(NAME_KEY) ?? 'phone' }
+  /** This browser's name among the devices: chosen by the user, else from the user agent ("Chrome on Android 3f9a"). */
+  get name (): string { return localStorage.getItem(NAME_KEY) ?? browserDeviceName(navigator.userAgent, this.peerId) }
+
+  /** Rename this browser: kept here and written into its own entry of the space (names are labels anyone may edit). */
+  rename (name: string): void {
+    const clean = name.trim().replace(/\s+/g, ' ').slice(0, 60)
+    if (clean === '') throw new RangeError('a device name cannot be empty')
+    localStorage.setItem(NAME_KEY, clean)
+    const self = this.space.members.get(this.peerId)
+    if (self !== null) this.space.members.add({ peerId: this.peerId, name: clean, role: this.role, pairedAt: self.pairedAt, pairedBy: this.peerId })
+    this.emit('change', [])
+  }
+
+  /** Revoked for good: forget this browser's identity and data, so it pairs again as a new device. */
+  async reset (): Promise<void> {
+    await this.close()
+    for (const db of ['device', 'space', 'app', 'peers', 'blobs']) {
+      await new Promise<void>(resolve => {
+        const request = indexedDB.deleteDatabase(`${this.dbPrefix}-${db}`)
+        // Blocked or failed: the next open still finds the old data; nothing else to do here.
+        request.onsuccess = request.onerror = request.onblocked = () => { resolve() }
+      })
+    }
+    localStorage.removeItem(REFUSAL_KEY)
+  }
+
+  /** Desktops' signed published addresses this page can dial: remembered, and dialled when not connected. */
+  private learnPublishedAddrs (): void {
+    for (const member of this.space.members.list()) {
+      if (member.peerId === this.peerId || member.role !== 'desktop' || member.revokedAt !== undefined) continue
+      const published = readPublishedAddrs(this.space, member.peerId)
+      if (published === null) continue
+      const known = new Set(this.node.knownAddrs(member.peerId))
+      const fresh = published.addrs.filter(a => !known.has(a) && this.dialable(a))
+      if (fresh.length === 0) continue
+      if (this.node.connectedPeers().includes(member.peerId)) this.node.addressBook.remember(member.peerId, fresh)
+      else this.node.connectInBackground(fresh)
+    }
+  }
+
+  private dialable (a: string): boolean {
+    if (!isBrowserDialable(a)) return false
+    const webrtc = a.includes('/webrtc-direct')
+    if (this.transport === 'relay') return !webrtc && isRelayedAddr(a)
+    if (this.transport === 'ws') return !webrtc
+    if (this.transport === 'webrtc') return webrtc
+    return true
+  }
 
   now (): number { return Date.now() }
 
@@ -135,17 +193,13 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
 
   /** The invite's addresses a browser can dial, filtered by the transport choice. */
   inviteAddrs (invite: Invite): Invite['addrs'] {
-    const addrs = invite.addrs.filter(a => {
-      if (!isBrowserDialable(a)) return false
-      const webrtc = a.toString().includes('/webrtc-direct')
-      if (this.transport === 'relay') return !webrtc && isRelayedAddr(a)
-      if (this.transport === 'ws') return !webrtc
-      if (this.transport === 'webrtc') return webrtc
-      return true
-    })
+    const addrs = invite.addrs.filter(a => this.dialable(a.toString()))
     if (addrs.length === 0) throw new NoBrowserAddressError(`the invite of "${invite.name}" has no address a browser can reach (WebSockets or WebRTC-direct): start the desktop with --web`)
     return addrs
   }
+
+  /** Revoked in the space: desktops refuse it for good; it can only pair again as a new device (`reset`). */
+  get revoked (): boolean { return this.refusal === REVOKED }
 
   /** Paired again: forget an old refusal. */
   clearRefusal (): void {

@@ -56,7 +56,8 @@ export async function startWebServer (options: WebServerOptions = {}): Promise<W
   const server = createServer((req, res) => {
     // Only the path is used; the invite lives in the URL fragment, which browsers never send.
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
-    const file = normalize(join(dir, path === '/' ? 'index.html' : path))
+    // A folder's address (the app under /some/path/) serves its index.html.
+    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path))
     if (!file.startsWith(dir + sep) || basename(file).startsWith('.') || (req.method !== 'GET' && req.method !== 'HEAD')) { res.writeHead(404).end(); return }
     readFile(file).then((body) => {
       res.writeHead(200, {

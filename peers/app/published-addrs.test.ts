@@ -1,0 +1,50 @@
+// Published addresses: a desktop writes its own, signed; another member reads them back only when
+// the signature holds, never an address for another peer, and an edit by anyone else is ignored.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import * as Y from 'yjs'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { openSpace, MemoryStore } from '../../core/index.ts'
+import type { Space } from '../../core/index.ts'
+import { publishAddrs, readPublishedAddrs } from './published-addrs.ts'
+
+async function device (): Promise<{ id: string, space: Space }> {
+  const key = await generateKeyPair('Ed25519')
+  const id = peerIdFromPrivateKey(key).toString()
+  const space = await openSpace('dispatch', { storage: new MemoryStore(), identity: key })
+  space.members.add({ peerId: id, name: 'desk', role: 'desktop', pairedAt: 1, pairedBy: id })
+  return { id, space }
+}
+
+/** Copy `from`'s document into `to` (what a sync does). */
+function sync (from: Space, to: Space): void {
+  Y.applyUpdate(to.doc, Y.encodeStateAsUpdate(from.doc))
+}
+
+test('published once, read back by another member; unchanged addresses are not written again', async () => {
+  const desk = await device()
+  const other = await device()
+  const addrs = [`/ip4/127.0.0.1/udp/4320/webrtc-direct/certhash/uEiAAAA/p2p/${desk.id}`, `/ip4/127.0.0.1/tcp/4317/p2p/${desk.id}`]
+  assert.ok(publishAddrs(desk.space, desk.id, addrs, 1000))
+  assert.not.ok(publishAddrs(desk.space, desk.id, addrs, 2000), 'nothing changed')
+  sync(desk.space, other.space)
+  assert.equal(readPublishedAddrs(other.space, desk.id), { addrs, at: 1000 })
+})
+
+test('an address for another peer is dropped; an edit by someone else fails the signature', async () => {
+  const desk = await device()
+  const mallory = await device()
+  const mine = `/ip4/10.0.0.2/tcp/4317/p2p/${desk.id}`
+  publishAddrs(desk.space, desk.id, [mine, `/ip4/10.0.0.66/tcp/1/p2p/${mallory.id}`])
+  assert.equal(readPublishedAddrs(desk.space, desk.id)?.addrs, [mine], 'only addresses of the publisher')
+  sync(desk.space, mallory.space)
+  // Mallory rewrites the body in desk's entry (labels are writable by anyone) but cannot sign it as desk.
+  const record = mallory.space.members.map.get(desk.id) as Y.Map<unknown>
+  record.set('addrs', JSON.stringify({ addrs: [`/ip4/10.0.0.66/tcp/1/p2p/${desk.id}`], at: 9 }))
+  assert.is(readPublishedAddrs(mallory.space, desk.id), null)
+  assert.is(readPublishedAddrs(mallory.space, mallory.id), null, 'nothing published')
+})
+
+test.run()
