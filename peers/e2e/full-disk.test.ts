@@ -5,46 +5,18 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, open, rm, stat, truncate } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dispatch, freePort, DispatchProcess } from './cli-process.ts'
 import { startAgentDesktop, pairPhone, startWatch, tasksOf } from './tasks-fixture.ts'
+import { mountTmpfs } from './tmpfs-fixture.ts'
+import type { Tmpfs } from './tmpfs-fixture.ts'
 
 const root = await mkdtemp(join(tmpdir(), 'dfull-'))
-const disk = join(root, 'tmpfs')
-const filler = join(disk, 'filler')
 const running = new Set<DispatchProcess>()
-
-/** Mounts a 2 MiB tmpfs for the phone's home; the reason when this machine does not let us. */
-function mountTmpfs (): string | null {
-  if (process.platform !== 'linux') return `tmpfs needs Linux (this is ${process.platform})`
-  try {
-    execFileSync('mkdir', ['-p', disk])
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', disk], { stdio: 'pipe' })
-    return null
-  } catch (err) {
-    const why = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n')[0]
-    return `cannot mount a tmpfs here (${why !== '' ? why : (err as Error).message.split('\n')[0]}); run as root to test a full disk`
-  }
-}
-
-const skipped = mountTmpfs()
-
-/** Fills the tmpfs, then gives back `room` bytes: the next few writes fit, later ones do not. */
-async function fillDisk (room: number): Promise<void> {
-  const file = await open(filler, 'w')
-  const chunk = Buffer.alloc(64 * 1024)
-  try {
-    for (;;) await file.write(chunk)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-  } finally {
-    await file.close()
-  }
-  await truncate(filler, Math.max(0, (await stat(filler)).size - room))
-}
+const mounted = await mountTmpfs(join(root, 'tmpfs'), '2m')
+const skipped = 'skipped' in mounted ? mounted.skipped : null
 
 /** A task text of about 3 KB, so a few of them fill the room left. */
 const bulky = (label: string): string => `$ echo ${label} # ${'x'.repeat(3000)}`
@@ -83,9 +55,10 @@ if (skipped !== null) {
   console.log(`SKIPPED: full-disk tests: ${skipped}`)
   test.skip(`a full disk never loses an acknowledged task (skipped: ${skipped})`, () => {})
 } else {
+  const disk = mounted as Tmpfs
   const desk = join(root, 'desk')
-  const phone = join(disk, 'phone')
-  const phone2 = join(disk, 'phone2')
+  const phone = join(disk.dir, 'phone')
+  const phone2 = join(disk.dir, 'phone2')
 
   test.before(async () => {
     const d = await startAgentDesktop(desk, 'studio', await freePort(), join(root, 'work'))
@@ -100,7 +73,7 @@ if (skipped !== null) {
     const added: Added[] = []
     added.push(await addOne(phone, bulky('before')))
     assert.is(added[0].code, 0, added[0].stderr)
-    await fillDisk(12 * 1024)
+    await disk.fill(12 * 1024)
     // Until the disk refuses two in a row (a few fit in the room left), bounded.
     let refusedInARow = 0
     for (let i = 0; i < 12 && refusedInARow < 2; i++) {
@@ -109,7 +82,7 @@ if (skipped !== null) {
       refusedInARow = a.code === 0 ? 0 : refusedInARow + 1
     }
     assert.is(refusedInARow, 2, 'the disk filled up')
-    await rm(filler)
+    await disk.free()
     for (let i = 0; i < 2; i++) added.push(await addOne(phone, bulky(`after-${i}`)))
     assert.equal(added.slice(-2).map(a => a.code), [0, 0], added.slice(-2).map(a => a.stderr).join(''))
     checkAnswers(added)
@@ -122,7 +95,7 @@ if (skipped !== null) {
     const added: Added[] = []
     added.push(await addOne(phone2, bulky('before')))
     assert.is(added[0].code, 0, added[0].stderr)
-    await fillDisk(12 * 1024)
+    await disk.fill(12 * 1024)
     let refused = 0
     for (let i = 0; i < 12 && refused < 2; i++) {
       const a = await addOne(phone2, bulky(`full-${i}`))
@@ -132,7 +105,7 @@ if (skipped !== null) {
     assert.is(refused, 2, 'the disk filled up')
     const error = await watch.waitFor(l => l.event === 'storage-error', 60_000)
     assert.match(error.message, /ENOSPC/)
-    await rm(filler)
+    await disk.free()
     // Nobody adds anything: the watch retries on its own and says so.
     await watch.waitFor(l => l.event === 'storage-recovered', 60_000)
     for (let i = 0; i < 2; i++) added.push(await addOne(phone2, bulky(`after-${i}`)))
@@ -149,9 +122,7 @@ if (skipped !== null) {
 test.after(async () => {
   for (const p of running) p.child.kill('SIGKILL')
   await Promise.all(Array.from(running).map(async p => await p.exited))
-  if (skipped === null) {
-    try { execFileSync('umount', [disk], { stdio: 'pipe' }) } catch { execFileSync('umount', ['-l', disk], { stdio: 'pipe' }) }
-  }
+  if (!('skipped' in mounted)) mounted.unmount()
   await rm(root, { recursive: true, force: true })
 })
 
