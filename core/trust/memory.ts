@@ -22,12 +22,10 @@ export class StoredTrustMemory implements TrustMemory {
   /** Told when what failed has been written. */
   onRecovered: () => void = () => {}
 
-  private readonly storage: Storage
   private readonly key: string
   private readonly writer: RetryingWriter
 
   private constructor (storage: Storage, key: string, timers?: Timers) {
-    this.storage = storage
     this.key = key
     this.writer = new RetryingWriter(storage, key, { timers, onFailed: err => { this.onError(err) }, onRecovered: () => { this.onRecovered() } })
   }
