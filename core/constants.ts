@@ -59,6 +59,9 @@ export const COMPACT_LOG_BYTES = 8 * 1024 * 1024
 export const COMPACT_LOG_RECORDS = 1000
 export const COMPACT_LOG_SNAPSHOT_FRACTION = 16
 
+/** While writes to the store fail (a full disk), the unsaved updates are tried again this often. */
+export const STORAGE_RETRY_MS = 2_000
+
 /** Largest frame on a pairing stream: its messages are a few hundred bytes of JSON. */
 export const PAIR_MAX_FRAME_BYTES = 4 * 1024
 /** Time allowed for each protocol step of pairing (dial, claim, answer). */

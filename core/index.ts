@@ -59,6 +59,7 @@ export { loadOrCreateWebRTCCertificate, createWebRTCCertificate, WebRTCCertifica
 export type { WebRTCCertificate } from './net/webrtc-certificate.ts'
 export { FrameTooLargeError, MalformedFrameError } from './net/stream-channel.ts'
 export type { Storage } from './store/storage.ts'
+export { StorageFailedError } from './store/storage.ts'
 export { FileStore } from './store/file-store.ts'
 export type { FileStoreOptions } from './store/file-store.ts'
 export { MemoryStore } from './store/memory-store.ts'

@@ -20,6 +20,7 @@ import { checkUpdate } from './sync/limits.ts'
 import type { SpaceLimits } from './sync/limits.ts'
 import type { Storage } from './store/storage.ts'
 import { assertSpaceName } from './store/storage.ts'
+import { RetryingWriter } from './store/retrying-writer.ts'
 
 // One space-name rule for the whole engine: the store's (safe as a file name and as a sync hello).
 export { InvalidSpaceNameError, assertSpaceName } from './store/storage.ts'
@@ -42,8 +43,15 @@ export interface SpaceEvents {
   'update-refused': (peerId: string, reason: string) => void
   /** The trust gate refused or ignored a membership statement (see core/trust/gate.ts). */
   'trust-refused': (refusal: TrustRefusal) => void
-  /** Persisting an update failed; the update is still in memory but not durable. */
+  /**
+   * Writes to the storage started failing (a full disk): the updates are still in memory, are
+   * retried, and `flush()` rejects until they are durable. Told once per failure, then `storage-recovered`.
+   */
   'storage-error': (error: Error) => void
+  /** Everything that failed to reach the storage has now reached it. */
+  'storage-recovered': () => void
+  /** Compacting the log into a snapshot failed; nothing is lost (the log still holds it all), it is tried again later. */
+  'compaction-failed': (error: Error) => void
 }
 
 /** Options of `SyncNode.openSpace` / `openSpace`. */
@@ -95,7 +103,7 @@ export async function openSpace (name: string, options: SpaceOptions): Promise<S
   }
   let memory: StoredTrustMemory | undefined
   if (options.identity !== undefined) {
-    memory = await StoredTrustMemory.load(options.storage, name)
+    memory = await StoredTrustMemory.load(options.storage, name, options.timers)
   }
   return new Space(name, doc, options, { records: updates.length, bytes: updates.reduce((sum, u) => sum + u.byteLength, 0) }, memory)
 }
@@ -111,7 +119,8 @@ export class Space extends ObservableV2<SpaceEvents> {
 
   private readonly allowed: Set<string>
   private readonly sessions = new Map<string, Attached>()
-  private readonly writes = new Set<Promise<void>>()
+  private readonly writer: RetryingWriter
+  private storageErrorNow: Error | null = null
   private readonly limits: SpaceLimits | undefined
   private readonly identity: PrivateKey | undefined
   private readonly resyncIntervalMs: number | undefined
@@ -139,7 +148,11 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.snapshotBytes = loaded.bytes
     this.awareness = new Awareness(doc)
     this.trustMemory = memory
-    if (memory !== undefined) memory.onError = (err) => { this.emit('storage-error', [err]) }
+    this.writer = new RetryingWriter(this.storage, name, { timers: options.timers, onFailed: this.onStorageFailed, onRecovered: this.onStorageRecovered })
+    if (memory !== undefined) {
+      memory.onError = this.onStorageFailed
+      memory.onRecovered = this.onStorageRecovered
+    }
     this.trust = options.identity !== undefined
       ? new TrustGate(doc, name, { key: options.identity, self: peerIdFromPrivateKey(options.identity).toString(), memory })
       : null
@@ -222,10 +235,18 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.sessions.get(peerId)?.session.destroy(reason)
   }
 
-  /** Resolves once every update made so far is durable in the storage. */
+  /**
+   * Resolves once every update made so far is durable in the storage. Rejects with
+   * `StorageFailedError` when one is not (after trying the unsaved ones once more).
+   */
   async flush (): Promise<void> {
-    while (this.writes.size > 0) await Promise.all(Array.from(this.writes))
+    await this.writer.flush()
     await this.trustMemory?.flush()
+  }
+
+  /** While some update has not reached the storage (between 'storage-error' and 'storage-recovered'), the error; else null. */
+  get storageError (): Error | null {
+    return this.storageErrorNow
   }
 
   /** Stop syncing, persist what is pending, release the storage's hold on nothing else. */
@@ -237,7 +258,10 @@ export class Space extends ObservableV2<SpaceEvents> {
     if (this.trust === null) this.members.map.unobserveDeep(this.onMembersChanged)
     this.trust?.destroy()
     this.awareness.destroy()
-    await this.flush()
+    // What still cannot be written is lost with the process; 'storage-error' said so already.
+    await this.flush().catch(() => {})
+    this.writer.close()
+    this.trustMemory?.close()
     await this.compacting
     super.destroy()
   }
@@ -258,6 +282,18 @@ export class Space extends ObservableV2<SpaceEvents> {
         trust.admit(peer, typeof role === 'string' ? role : 'member', [], typeof pairedAt === 'number' ? pairedAt : Date.now())
       }
     }
+  }
+
+  private readonly onStorageFailed = (error: Error): void => {
+    if (this.storageErrorNow !== null) return
+    this.storageErrorNow = error
+    this.emit('storage-error', [error])
+  }
+
+  private readonly onStorageRecovered = (): void => {
+    if (this.storageErrorNow === null || this.writer.failing || this.trustMemory?.failing === true) return
+    this.storageErrorNow = null
+    this.emit('storage-recovered', [])
   }
 
   private readonly onMembersChanged = (): void => { this.emit('gate-changed', []) }
@@ -287,18 +323,22 @@ export class Space extends ObservableV2<SpaceEvents> {
 
   private readonly persist = (update: Uint8Array, origin: unknown): void => {
     if (origin === STORAGE_ORIGIN) return
-    const write = this.storage.append(this.name, update)
-      .catch((err: Error) => { this.emit('storage-error', [err]) })
-      .finally(() => { this.writes.delete(write) })
-    this.writes.add(write)
+    this.writer.write(update)
     this.logRecords++
-    if (this.compacting === null && this.logIsLong()) {
+    // Not while writes fail: a snapshot needs more room than the updates it would replace.
+    if (this.compacting === null && !this.writer.failing && this.logIsLong()) {
       // The snapshot holds everything in the doc, which includes every append issued so far.
       const snapshot = Y.encodeStateAsUpdate(this.doc)
+      const before = { records: this.logRecords, bytes: this.snapshotBytes }
       this.logRecords = 0
       this.snapshotBytes = snapshot.byteLength
       this.compacting = this.storage.compact(this.name, snapshot)
-        .catch((err: Error) => { this.emit('storage-error', [err]) })
+        .catch((err: Error) => {
+          // The log still holds everything; compact again at a later update.
+          this.logRecords += before.records
+          this.snapshotBytes = before.bytes
+          this.emit('compaction-failed', [err])
+        })
         .finally(() => { this.compacting = null })
     }
   }

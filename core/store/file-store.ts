@@ -49,15 +49,14 @@ export class CorruptSnapshotError extends Error {
 }
 
 /**
- * A write or fsync of this space failed earlier. After a failed fsync the page
- * cache can no longer be trusted to match the disk, so the space refuses further
- * work until the store is reopened (which re-reads and re-checks the log).
+ * A write or fsync of this space failed earlier and the log could not yet be cut back to its
+ * last durable record; the next operation tries again (a full disk frees up, a truncate succeeds).
  */
 export class SpaceFailedError extends Error {
   name = 'SpaceFailedError'
   space: string
   constructor (space: string, cause: unknown) {
-    super(`space ${JSON.stringify(space)} failed earlier and needs the store reopened: ${String((cause as Error)?.message ?? cause)}`, { cause })
+    super(`space ${JSON.stringify(space)}: the log could not be repaired after a failed write: ${String((cause as Error)?.message ?? cause)}`, { cause })
     this.space = space
   }
 }
@@ -124,9 +123,13 @@ interface SpaceState {
   draining: boolean
   /** The open log (O_APPEND), or null until the space is first used (or after remove). */
   log: FileHandle | null
-  /** Bytes of intact records in the log. */
+  /** Bytes of intact records in the log: after a failed write, the durable ones. */
   size: number
-  /** Set by a failed write or fsync; see SpaceFailedError. */
+  /**
+   * Set by a failed write or fsync: the log may hold part of a record (or, after a failed fsync,
+   * bytes the page cache shows but the disk may not have) past `size`. Cleared by `repair`,
+   * which cuts the log back to `size` before anything else is written or read.
+   */
   failure: unknown
 }
 
@@ -202,14 +205,20 @@ export class FileStore implements Storage {
       await this.openSpace(state)
       const log = state.log as FileHandle
       const tmp = this.path(state.name, '.snapshot.tmp')
-      const file = await open(tmp, 'w', 0o600)
       try {
-        await writeAll(file, record)
-        if (this.fsync) await file.sync()
-      } finally {
-        await file.close()
+        const file = await open(tmp, 'w', 0o600)
+        try {
+          await writeAll(file, record)
+          if (this.fsync) await file.sync()
+        } finally {
+          await file.close()
+        }
+        await rename(tmp, this.path(state.name, '.snapshot'))
+      } catch (err) {
+        // A half-written snapshot (a full disk) would hold on to the room the log needs.
+        await rm(tmp, { force: true }).catch(() => {})
+        throw err
       }
-      await rename(tmp, this.path(state.name, '.snapshot'))
       await this.syncDir()
       // A crash before this truncation leaves old records after the snapshot: harmless,
       // since applying an update twice changes nothing.
@@ -296,7 +305,7 @@ export class FileStore implements Storage {
       this.enqueue(state, {
         kind: 'task',
         run: async () => {
-          if (!evenIfFailed && state.failure !== undefined) throw new SpaceFailedError(state.name, state.failure)
+          if (!evenIfFailed) await this.repair(state)
           return await run(state)
         },
         resolve,
@@ -339,20 +348,41 @@ export class FileStore implements Storage {
   }
 
   private async writeBatch (state: SpaceState, records: Buffer[]): Promise<void> {
-    if (state.failure !== undefined) throw new SpaceFailedError(state.name, state.failure)
+    await this.repair(state)
     await this.openSpace(state)
     const log = state.log as FileHandle
     const bytes = records.length === 1 ? records[0] : Buffer.concat(records)
-    await this.guard(state, async () => {
-      await writeAll(log, bytes)
-      if (this.fsync) await log.datasync()
-    })
+    try {
+      await this.guard(state, async () => {
+        await writeAll(log, bytes)
+        if (this.fsync) await log.datasync()
+      })
+    } catch (err) {
+      // Cut the torn record off now, so the log on disk ends clean even if this process ends next.
+      await this.repair(state).catch(() => {})
+      throw err
+    }
     state.size += bytes.length
     this.counters.appends += records.length
     this.counters.batches++
   }
 
-  /** Runs log I/O whose failure leaves the log in an unknown state: the space is marked failed. */
+  /**
+   * After a failed write, cuts the log back to its last durable record (a truncate needs no free
+   * space), so later records follow a clean boundary and a torn one never hides them at load.
+   */
+  private async repair (state: SpaceState): Promise<void> {
+    if (state.failure === undefined || state.log === null) return
+    try {
+      await state.log.truncate(state.size)
+      if (this.fsync) await state.log.datasync()
+    } catch (err) {
+      throw new SpaceFailedError(state.name, err)
+    }
+    state.failure = undefined
+  }
+
+  /** Runs log I/O whose failure leaves the log in an unknown state past `size`: see `repair`. */
   private async guard (state: SpaceState, io: () => Promise<void>): Promise<void> {
     try {
       await io()

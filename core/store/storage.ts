@@ -58,3 +58,14 @@ const SPACE_NAME = new RegExp(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,${MAX_SPACE_NAME_B
 export function assertSpaceName (space: string): void {
   if (typeof space !== 'string' || !SPACE_NAME.test(space)) throw new InvalidSpaceNameError(String(space))
 }
+
+/**
+ * Something written did not reach the storage (a full disk, an I/O error). What was written
+ * is still in memory and is retried; `cause` is the storage's own error.
+ */
+export class StorageFailedError extends Error {
+  name = 'StorageFailedError'
+  constructor (cause: unknown) {
+    super(String((cause as Error)?.message ?? cause), { cause })
+  }
+}

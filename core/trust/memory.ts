@@ -3,6 +3,8 @@
 
 import * as Y from 'yjs'
 import type { Storage } from '../store/storage.ts'
+import { RetryingWriter } from '../store/retrying-writer.ts'
+import type { Timers } from '../sync/timers.ts'
 import { MAX_SPACE_NAME_BYTES } from '../constants.ts'
 import type { TrustMemory, Verified } from './gate.ts'
 
@@ -15,20 +17,21 @@ export function trustMemoryKey (space: string): string {
 export class StoredTrustMemory implements TrustMemory {
   private readonly doc = new Y.Doc()
   private readonly map = this.doc.getMap<string>('verified')
-  private readonly writes = new Set<Promise<void>>()
-  /** Told when a write fails (the space reports it as a 'storage-error'); the entry is still in memory. */
+  /** Told when writes start failing (the space reports it as a 'storage-error'); the entries are still in memory and retried. */
   onError: (error: Error) => void = () => {}
+  /** Told when what failed has been written. */
+  onRecovered: () => void = () => {}
 
-  private readonly storage: Storage
   private readonly key: string
+  private readonly writer: RetryingWriter
 
-  private constructor (storage: Storage, key: string) {
-    this.storage = storage
+  private constructor (storage: Storage, key: string, timers?: Timers) {
     this.key = key
+    this.writer = new RetryingWriter(storage, key, { timers, onFailed: err => { this.onError(err) }, onRecovered: () => { this.onRecovered() } })
   }
 
-  static async load (storage: Storage, space: string): Promise<StoredTrustMemory> {
-    const memory = new StoredTrustMemory(storage, trustMemoryKey(space))
+  static async load (storage: Storage, space: string, timers?: Timers): Promise<StoredTrustMemory> {
+    const memory = new StoredTrustMemory(storage, trustMemoryKey(space), timers)
     for (const update of await storage.load(memory.key)) Y.applyUpdate(memory.doc, update)
     memory.doc.on('update', memory.persist)
     return memory
@@ -50,14 +53,21 @@ export class StoredTrustMemory implements TrustMemory {
     this.map.set(v.sig, JSON.stringify({ body: v.body, seenAt: v.seenAt }))
   }
 
+  get failing (): boolean {
+    return this.writer.failing
+  }
+
+  /** Rejects with `StorageFailedError` while something remembered is not durable. */
   async flush (): Promise<void> {
-    while (this.writes.size > 0) await Promise.all(Array.from(this.writes))
+    await this.writer.flush()
+  }
+
+  close (): void {
+    this.doc.off('update', this.persist)
+    this.writer.close()
   }
 
   private readonly persist = (update: Uint8Array): void => {
-    const write = this.storage.append(this.key, update)
-      .catch((err: Error) => { this.onError(err) })
-      .finally(() => { this.writes.delete(write) })
-    this.writes.add(write)
+    this.writer.write(update)
   }
 }

@@ -209,6 +209,10 @@ export type WatchEvent =
   | { event: 'finished', task: TaskDetail }
   /** A schedule's slot that did not run (skipped, could not start): no task says so, this does. */
   | { event: 'schedule', scheduleId: string, text: string, entry: HistoryEntry }
+  /** Changes no longer reach this device's disk (a full disk): they are kept in memory and retried. */
+  | { event: 'storage-error', message: string }
+  /** Everything kept in memory is on disk again. */
+  | { event: 'storage-recovered' }
 
 export interface ApproveInput { id: string, forTask?: boolean }
 export interface DenyInput { id: string, note?: string }

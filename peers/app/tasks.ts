@@ -192,14 +192,23 @@ export async function watchTasks (ctx: AppContext, options: CallOptions<WatchEve
       }
     }
   }
+  const space = ctx.device.space
+  const onStorageError = (err: Error): void => { emit({ event: 'storage-error', message: err.message }) }
+  const onStorageRecovered = (): void => { emit({ event: 'storage-recovered' }) }
+  // A watcher that starts while the disk is full learns it at once.
+  if (space.storageError !== null) onStorageError(space.storageError)
   board.on('tasks-change', onChange)
   ctx.schedules.on('schedules-change', onSchedules)
+  space.on('storage-error', onStorageError)
+  space.on('storage-recovered', onStorageRecovered)
   try {
     await aborted(options.signal)
     return null
   } finally {
     board.off('tasks-change', onChange)
     ctx.schedules.off('schedules-change', onSchedules)
+    space.off('storage-error', onStorageError)
+    space.off('storage-recovered', onStorageRecovered)
   }
 }
 

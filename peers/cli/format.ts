@@ -59,3 +59,10 @@ export function formatTime (ms: number | null | undefined): string {
   const p = (n: number): string => String(n).padStart(2, '0')
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
 }
+
+/** The line a holder (desktop, watch) prints when its disk stops, or starts again, taking changes. */
+export function describeStorageEvent (event: { event: 'storage-error', message: string } | { event: 'storage-recovered' }): string {
+  return event.event === 'storage-error'
+    ? `dispatch: cannot save to disk: ${event.message}; changes are kept in memory and saved as soon as there is room (adding tasks fails until then)`
+    : 'dispatch: saving to disk works again: every change is on disk'
+}

@@ -25,7 +25,9 @@ export interface ReachedApp {
 }
 
 export async function reachApp (home: string, options: ReachOptions): Promise<ReachedApp> {
-  const access = await openOrCall(home)
+  // Another verb holding the home is said where this verb reports (stderr by default), then waited for.
+  const report = options.open.report
+  const access = await openOrCall(home, report !== undefined ? { onWait: report } : {})
   if (access.kind === 'holder') return { api: controlClient<DispatchApi>(home, API_INPUTS), via: 'holder', close: async () => {} }
   const held = await openApp({ ...options.open, home, lock: access.lock })
   try {

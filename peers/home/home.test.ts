@@ -270,6 +270,23 @@ test('openOrCall: waits for a short-lived holder to let go', async () => {
   if (access.kind === 'lock') await access.lock.release()
 })
 
+test('openOrCall: says once which process holds the home (and its command, where /proc shows it), then waits', async () => {
+  const home = newHome()
+  const lock = await lockHome(home)
+  const said: string[] = []
+  const waiting = openOrCall(home, { waitMs: 60_000, onWait: line => said.push(line) })
+  for (let i = 0; i < 600 && said.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 50))
+  assert.is(said.length, 1)
+  assert.match(said[0], `is in use by process ${process.pid}`)
+  assert.match(said[0], /waiting for it \(up to 60 s\)/)
+  if (process.platform === 'linux') assert.match(said[0], /home\.test\.ts/)
+  await lock.release()
+  const access = await waiting
+  assert.is(access.kind, 'lock')
+  assert.is(said.length, 1)
+  if (access.kind === 'lock') await access.lock.release()
+})
+
 test.after(async () => {
   for (const child of children) child.kill('SIGKILL')
   await rm(root, { recursive: true, force: true })

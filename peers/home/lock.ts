@@ -33,9 +33,13 @@ export async function lockHome (dir: string): Promise<HomeLock> {
       try {
         await fh.writeFile(mine)
         await fh.sync()
-      } finally {
-        await fh.close()
+      } catch (err) {
+        // A full disk: the file was created but holds no pid. Leave no empty lock behind.
+        await fh.close().catch(() => {})
+        await unlink(path).catch(() => {})
+        throw err
       }
+      await fh.close()
       return holdLock(layout.dir, path, mine)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err

@@ -35,7 +35,7 @@ async function main (): Promise<void> {
     onEvent: event => {
       if (event.event === 'finished') noticeFinished(event.task)
       else if (event.event === 'schedule') noticeFinished({ id: `${event.scheduleId}/${event.entry.slot}/${event.entry.kind}`, status: `schedule ${event.entry.kind}`, text: event.text, result: event.entry.text })
-      else if (event.pending !== undefined) notify(`Dispatch: ${event.pending.kind === 'approval' ? 'approval needed' : 'a question'}`, event.pending.kind === 'approval' ? event.pending.summary : event.pending.question)
+      else if (event.event === 'status' && event.pending !== undefined) notify(`Dispatch: ${event.pending.kind === 'approval' ? 'approval needed' : 'a question'}`, event.pending.kind === 'approval' ? event.pending.summary : event.pending.question)
     }
   })
     .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })

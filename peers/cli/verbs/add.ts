@@ -15,6 +15,21 @@ export class TaskFailedError extends Error {
   name = 'TaskFailedError'
 }
 
+/** The task (or schedule) did not reach this device's disk: nothing was queued. */
+export class NotSavedError extends Error {
+  name = 'NotSavedError'
+}
+
+/**
+ * A failed save, in this process or in the holder's (whose error arrives by name), becomes
+ * `not saved: <reason>`; so does a full disk met before the task was written (the home's lock).
+ */
+function notSaved (err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException
+  const full = e?.code === 'ENOSPC' || e?.code === 'EDQUOT'
+  return e?.name === 'StorageFailedError' || full ? new NotSavedError(`not saved: ${e.message}`) : err
+}
+
 export const add: Verb = {
   name: 'add',
   usage: 'TEXT [--to DEVICE] [--in DIR] [--attach FILE]... [--wait | --at TIME | --every DURATION | --cron EXPR [--tz ZONE]]',
@@ -56,7 +71,7 @@ export const add: Verb = {
         if (event.event === 'queued') ctx.print(`queued ${event.id} for "${event.targetName}" (saved on this device)`)
         else if (event.event === 'status' && wait) ctx.note(`${event.id} ${event.status}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`)
       }
-    }))
+    })).catch((err: unknown) => { throw notSaved(err) })
     if (ctx.json) {
       ctx.printJson(result)
     } else if (result.delivered) {
@@ -76,6 +91,7 @@ export const add: Verb = {
 async function addScheduled (ctx: VerbContext, text: string, where: { to?: string, scope?: string }, when: { at?: string | undefined, every?: string | undefined, cron?: string | undefined, tz?: string | undefined }): Promise<void> {
   const input = Object.fromEntries(Object.entries({ text, ...where, ...when }).filter(([, v]) => v !== undefined)) as { text: string }
   const r = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.addSchedule(input, { signal: ctx.signal }))
+    .catch((err: unknown) => { throw notSaved(err) })
   if (ctx.json) { ctx.printJson(r); return }
   const s = r.schedule
   ctx.print(`scheduled ${s.id} for "${s.targetName ?? s.target}": ${s.when}; next run ${formatTime(s.nextRunAt)} (saved on this device)`)

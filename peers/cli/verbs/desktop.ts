@@ -8,7 +8,7 @@ import { serveControl } from '../../home/control.ts'
 import { API_INPUTS } from '../../app/api.ts'
 import type { ExecutorMode } from '../../agent/executor.ts'
 import { UsageError } from '../verb.ts'
-import { parseDuration } from '../format.ts'
+import { describeStorageEvent, parseDuration } from '../format.ts'
 import type { Verb, VerbContext } from '../verb.ts'
 
 function grantFlags (ctx: VerbContext): { readWrite?: string[], readOnly?: string[], ask?: string[], terminal?: boolean, network?: boolean } {
@@ -113,6 +113,14 @@ export const desktop: Verb = {
       }
       // The line itself is already on stderr (report); --json also gets it as an event.
       if (ctx.json) app.onRefusal(r => { ctx.printJson({ event: 'refused', peer: r.peer, name: r.name, reason: r.reason }) })
+      // A full disk: said (and recovery said) here and to every `dispatch watch`; the desktop keeps running.
+      const onStorage = (event: { event: 'storage-error', message: string } | { event: 'storage-recovered' }): void => {
+        if (ctx.json) ctx.printJson(event)
+        else ctx.note(describeStorageEvent(event))
+      }
+      if (device.space.storageError !== null) onStorage({ event: 'storage-error', message: device.space.storageError.message })
+      device.space.on('storage-error', err => onStorage({ event: 'storage-error', message: err.message }))
+      device.space.on('storage-recovered', () => onStorage({ event: 'storage-recovered' }))
       if (!ctx.json) {
         device.space.on('peer-connected', peer => ctx.note(`connected: ${device.space.members.get(peer)?.name ?? peer}`))
         device.space.on('peer-disconnected', peer => ctx.note(`disconnected: ${device.space.members.get(peer)?.name ?? peer}`))

@@ -3,7 +3,7 @@
 
 import { reachApp } from '../../device/reach.ts'
 import type { FollowEvent, WatchEvent } from '../../app/api.ts'
-import { firstLine } from '../format.ts'
+import { describeStorageEvent, firstLine } from '../format.ts'
 import { findNotifier, runHook } from '../notify.ts'
 import type { Verb } from '../verb.ts'
 
@@ -48,6 +48,8 @@ export const watch: Verb = {
         const line = `schedule ${event.entry.kind}: ${firstLine(event.text, 60)} (${event.scheduleId}): ${event.entry.text}`
         if (!ctx.json) ctx.print(line)
         notifier?.notify(`dispatch: schedule ${event.entry.kind}`, line)
+      } else if (event.event === 'storage-error' || event.event === 'storage-recovered') {
+        if (!ctx.json) ctx.note(describeStorageEvent(event))
       } else if (!ctx.json) {
         ctx.note(`${event.event} ${event.name} ${'reason' in event ? event.reason ?? '' : ''}`.trim())
       }

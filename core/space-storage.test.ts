@@ -1,0 +1,137 @@
+// A space whose storage stops taking writes (a full disk) and starts again: `flush` rejects
+// while anything is unsaved, the space says so once and says when it recovered, and everything
+// written before, during and after the failure is in the storage afterwards.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import * as Y from 'yjs'
+import { openSpace, StorageFailedError } from './index.ts'
+import type { Space } from './index.ts'
+import { FailingStore } from './store/failing-store.fixture.ts'
+import { VirtualTimers } from './sync/timers.ts'
+import { STORAGE_RETRY_MS } from './constants.ts'
+
+function add (space: Space, key: string): void {
+  space.doc.getMap('tasks').set(key, key)
+}
+
+async function keysAfterReopen (store: FailingStore): Promise<string[]> {
+  const again = await openSpace('s', { storage: new FailingStore({ backing: store.backing }) })
+  const keys = Array.from(again.doc.getMap('tasks').keys()).sort()
+  await again.close()
+  return keys
+}
+
+async function rejection (p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+test('flush rejects with StorageFailedError while a write failed, and resolves once it is retried', async () => {
+  const store = new FailingStore()
+  const timers = new VirtualTimers()
+  const space = await openSpace('s', { storage: store, timers })
+  const events: string[] = []
+  space.on('storage-error', err => events.push(`error ${err.message}`))
+  space.on('storage-recovered', () => events.push('recovered'))
+
+  add(space, 'before')
+  await space.flush()
+
+  store.failing = true
+  add(space, 'during-1')
+  const err = await rejection(space.flush())
+  assert.instance(err, StorageFailedError)
+  assert.is(err.name, 'StorageFailedError')
+  assert.match(err.message, /ENOSPC/)
+  assert.is((err.cause as NodeJS.ErrnoException).code, 'ENOSPC')
+  assert.ok(space.storageError !== null)
+  // A later update is covered too, though it was never sent to the store on its own.
+  add(space, 'during-2')
+  await rejection(space.flush())
+  assert.equal(events, ['error ENOSPC: no space left on device, write'], 'told once per failure')
+
+  store.failing = false
+  add(space, 'after')
+  await space.flush()
+  assert.equal(events, ['error ENOSPC: no space left on device, write', 'recovered'])
+  assert.is(space.storageError, null)
+  await space.close()
+  assert.equal(await keysAfterReopen(store), ['after', 'before', 'during-1', 'during-2'])
+})
+
+test('the space retries on its own and says it recovered, with nobody calling flush', async () => {
+  const store = new FailingStore()
+  const timers = new VirtualTimers()
+  const space = await openSpace('s', { storage: store, timers })
+  store.failing = true
+  const failed = new Promise<Error>(resolve => space.once('storage-error', resolve))
+  add(space, 'a')
+  await failed
+  const refusedBefore = store.refused
+  // Still failing: a retry falls due, is refused, and another is scheduled.
+  timers.advance(STORAGE_RETRY_MS)
+  await waitFor(() => store.refused > refusedBefore)
+  store.failing = false
+  const recovered = new Promise<void>(resolve => space.once('storage-recovered', () => resolve()))
+  // Each retry is scheduled once the previous one settled: keep the virtual clock moving until one lands.
+  let done = false
+  void recovered.then(() => { done = true })
+  while (!done) {
+    timers.advance(STORAGE_RETRY_MS)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  await space.flush()
+  await space.close()
+  assert.equal(await keysAfterReopen(store), ['a'])
+})
+
+test('a space closed while its storage fails closes (what is unsaved is lost, as it said)', async () => {
+  const store = new FailingStore()
+  const space = await openSpace('s', { storage: store, timers: new VirtualTimers() })
+  add(space, 'kept')
+  await space.flush()
+  store.failing = true
+  add(space, 'lost')
+  await rejection(space.flush())
+  await space.close()
+  store.failing = false
+  assert.equal(await keysAfterReopen(store), ['kept'])
+})
+
+test('a failed compaction loses nothing, is no storage error, and is tried again', async () => {
+  const store = new FailingStore()
+  store.compactFails = true
+  const space = await openSpace('s', { storage: store, timers: new VirtualTimers() })
+  const compactionErrors: Error[] = []
+  let storageErrors = 0
+  space.on('compaction-failed', err => compactionErrors.push(err))
+  space.on('storage-error', () => { storageErrors++ })
+  // Updates big enough to pass the log-size threshold (COMPACT_LOG_BYTES) in a few writes.
+  const big = 'x'.repeat(1024 * 1024)
+  for (let i = 0; i < 10; i++) {
+    space.doc.getMap('tasks').set(`k${i}`, big)
+    await space.flush()
+  }
+  await waitFor(() => compactionErrors.length > 0)
+  assert.is(storageErrors, 0)
+  assert.is(store.backing.get('s')?.snapshot ?? null, null)
+  store.compactFails = false
+  space.doc.getMap('tasks').set('k10', big)
+  await space.flush()
+  await waitFor(() => store.backing.get('s')?.snapshot != null)
+  await space.close()
+  assert.is((await keysAfterReopen(store)).length, 11)
+  assert.ok(Y.decodeUpdate(store.backing.get('s')!.snapshot!).structs.length > 0)
+})
+
+async function waitFor (condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise(resolve => setImmediate(resolve))
+  assert.ok(condition(), 'condition never held')
+}
+
+test.run()

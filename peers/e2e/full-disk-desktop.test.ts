@@ -1,0 +1,76 @@
+// Issue 13: a desktop whose home's disk fills up keeps running: it says so (a --json event), keeps
+// taking and running tasks in memory, says when the disk takes writes again, and after a restart
+// holds every task it received. Needs root to mount the tmpfs; otherwise reported as skipped.
+
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { dispatch, freePort } from './cli-process.ts'
+import type { DispatchProcess } from './cli-process.ts'
+import { startAgentDesktop, pairPhone, tasksOf } from './tasks-fixture.ts'
+import { mountTmpfs } from './tmpfs-fixture.ts'
+import type { Tmpfs } from './tmpfs-fixture.ts'
+
+const root = await mkdtemp(join(tmpdir(), 'dfulldesk-'))
+const running = new Set<DispatchProcess>()
+const mounted = await mountTmpfs(join(root, 'tmpfs'), '2m')
+const skipped = 'skipped' in mounted ? mounted.skipped : null
+
+if (skipped !== null) {
+  console.log(`SKIPPED: full-disk desktop test: ${skipped}`)
+  test.skip(`a desktop on a full disk keeps running and recovers (skipped: ${skipped})`, () => {})
+} else {
+  const disk = mounted as Tmpfs
+  const desk = join(disk.dir, 'desk')
+  const phone = join(root, 'phone')
+  const work = join(root, 'work')
+
+  test('a desktop on a full disk reports it, keeps running tasks, reports recovery, and keeps every task across a restart', async () => {
+    const port = await freePort()
+    const first = await startAgentDesktop(desk, 'studio', port, work)
+    running.add(first.proc)
+    await pairPhone(desk, phone)
+    await disk.fill(8 * 1024)
+    const texts: string[] = []
+    // Each task (and its run) is written by the desktop: a few of them fill what is left, bounded.
+    for (let i = 0; i < 10 && !first.proc.lines.some(l => l.event === 'storage-error'); i++) {
+      const text = `$ echo run ${i} # ${'x'.repeat(3000)}`
+      const r = await dispatch(phone, ['add', '--json', text], { timeoutMs: 120_000 })
+      assert.is(r.code, 0, r.stderr)
+      texts.push(text)
+      await first.proc.waitFor(l => l.event === 'task-end' && l.id === r.json[0].id, 60_000)
+    }
+    const error = await first.proc.waitFor(l => l.event === 'storage-error', 60_000)
+    assert.match(error.message, /ENOSPC/)
+    await disk.free()
+    await first.proc.waitFor(l => l.event === 'storage-recovered', 60_000)
+    assert.is(first.proc.child.exitCode, null, 'the desktop kept running')
+    // One more after the recovery, run and saved like any other.
+    const after = `$ echo after`
+    const r = await dispatch(phone, ['add', '--json', after], { timeoutMs: 120_000 })
+    assert.is(r.code, 0, r.stderr)
+    texts.push(after)
+    await first.proc.waitFor(l => l.event === 'task-end' && l.id === r.json[0].id, 60_000)
+    assert.is(await first.proc.stop(), 0)
+    running.delete(first.proc)
+    assert.not.match(first.proc.stderr, /dropped/)
+    // After the restart the desktop's own home holds every task, finished.
+    const list = await tasksOf(desk)
+    for (const text of texts) {
+      const t = list.find((task: { text: string }) => task.text === text)
+      assert.ok(t !== undefined, `task ${text.slice(0, 12)} is on the desktop's disk`)
+      assert.is(t.status, 'done')
+    }
+  })
+}
+
+test.after(async () => {
+  for (const p of running) p.child.kill('SIGKILL')
+  await Promise.all(Array.from(running).map(async p => await p.exited))
+  if (!('skipped' in mounted)) mounted.unmount()
+  await rm(root, { recursive: true, force: true })
+})
+
+test.run()
