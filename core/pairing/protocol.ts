@@ -14,7 +14,7 @@ import { base64url } from 'multiformats/bases/base64'
 import { RateLimiter } from '@libp2p/utils'
 import type { Connection, Stream } from '@libp2p/interface'
 import {
-  PAIR_PROTOCOL, PAIR_MAX_FRAME_BYTES, PAIR_STEP_TIMEOUT_MS, PAIR_CONFIRM_TIMEOUT_MS, PAIR_REFUSAL_GRACE_MS,
+  DIAL_TIMEOUT_MS, PAIR_PROTOCOL, PAIR_MAX_FRAME_BYTES, PAIR_STEP_TIMEOUT_MS, PAIR_CONFIRM_TIMEOUT_MS, PAIR_REFUSAL_GRACE_MS,
   PAIR_FAILURES_PER_PEER, PAIR_FAILURES_TOTAL, PAIR_FAILURE_WINDOW_S
 } from '../constants.ts'
 import { StreamChannel } from '../net/stream-channel.ts'
@@ -370,7 +370,9 @@ export async function acceptInvite (node: SyncNode, space: Space, invite: string
   const self = node.peerId
   let stream: Stream
   try {
-    const signal = anySignal(AbortSignal.timeout(PAIR_STEP_TIMEOUT_MS), options.signal)
+    // The invite's addresses are tried one after another: a phone away from home gets past the
+    // desktop's LAN addresses to its relayed ones.
+    const signal = anySignal(AbortSignal.timeout(DIAL_TIMEOUT_MS), options.signal)
     stream = await node.libp2p.dialProtocol(parsed.addrs, PAIR_PROTOCOL, { signal, runOnLimitedConnection: true })
   } catch (err) {
     throw new PairingUnreachableError(`could not reach "${parsed.name}" to pair (${firstLine(err)}); is its invite still open, and is it reachable from here?`)
