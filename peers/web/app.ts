@@ -41,10 +41,14 @@ async function main (): Promise<void> {
     .catch((err: Error) => { notice(`Not following tasks: ${err.message}`) })
   document.body.dataset.peer = phone.peerId
   const invite = decodeURIComponent(location.hash.slice(1))
+  let pairing: Promise<void> | undefined
   if (invite.startsWith('DISPATCH1:')) {
     // Drop the secret from the address bar (and history) at once; it is spent by pairing anyway.
     history.replaceState(null, '', location.pathname + location.search)
-    await pairWith(invite)
+    // Not awaited before the forms below are wired: joining ends with a dial that may try the
+    // desktop's unreachable LAN addresses before its relayed one, and a tap on Add meanwhile
+    // must add the task, not submit the form natively (a reload that loses it).
+    pairing = pairWith(invite)
   }
   $('#add').addEventListener('submit', event => { void addTask(event) })
   $('#when').addEventListener('change', () => {
@@ -64,6 +68,7 @@ async function main (): Promise<void> {
     navigator.serviceWorker.register('./sw.js').catch((err: Error) => { console.warn(`dispatch: no offline app shell (${err.message})`) })
   }
   render()
+  await pairing
   document.body.dataset.ready = '1'
 }
 
