@@ -78,6 +78,15 @@ export const PAIR_FAILURES_PER_PEER = 5
 export const PAIR_FAILURES_TOTAL = 20
 export const PAIR_FAILURE_WINDOW_S = 60
 
+/**
+ * A dial tries a peer's addresses one after another (direct first, relayed last), each for at
+ * most ADDRESS_DIAL_TIMEOUT_MS, all of them within DIAL_TIMEOUT_MS: long enough to get past a
+ * desktop's LAN addresses, unreachable from a phone away from home, to its relayed ones
+ * (libp2p's own 10 s in all, 6 s each, ran out after the second unreachable address).
+ */
+export const DIAL_TIMEOUT_MS = 30_000
+export const ADDRESS_DIAL_TIMEOUT_MS = 5_000
+
 /** A relay node keeps at most this many reservations (devices listening through it). */
 export const RELAY_MAX_RESERVATIONS = 128
 /** How long a relay reservation lasts before the device refreshes it (libp2p refreshes it itself). */

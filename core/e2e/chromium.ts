@@ -29,10 +29,13 @@ export function chromiumUnavailable (): string | null {
   return null
 }
 
-/** Launch Chromium; `launch()` gives it a fresh temporary user-data-dir, removed on close. `args`: extra flags. */
-export async function launchChromium (args: string[] = []): Promise<LaunchedChromium> {
+/**
+ * Launch Chromium; `launch()` gives it a fresh temporary user-data-dir, removed on close. `args`: extra flags;
+ * `executablePath`: a wrapper that runs CHROMIUM_PATH another way (in a network namespace, say).
+ */
+export async function launchChromium (args: string[] = [], executablePath = CHROMIUM_PATH): Promise<LaunchedChromium> {
   const { chromium } = await import('playwright-core')
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...FLAGS, ...args], timeout: 60_000 })
+  const browser = await chromium.launch({ executablePath, args: [...FLAGS, ...args], timeout: 60_000 })
   return {
     browser,
     context: async (options = {}) => await browser.newContext(options),

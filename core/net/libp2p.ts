@@ -14,7 +14,7 @@ import type { Ping } from '@libp2p/ping'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import type { ConnectionGater, PeerDiscovery, PrivateKey } from '@libp2p/interface'
-import { DEFAULT_TCP_PORT, DEFAULT_WS_PORT, MDNS_INTERVAL_MS } from '../constants.ts'
+import { ADDRESS_DIAL_TIMEOUT_MS, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DIAL_TIMEOUT_MS, MDNS_INTERVAL_MS } from '../constants.ts'
 import { relaySlots } from './relay-slots.ts'
 import { tunedTransport } from './tuned-transport.ts'
 import type { RelaySlots } from './relay-slots.ts'
@@ -72,6 +72,7 @@ export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promis
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: options.connectionGater,
+    connectionManager: { dialTimeout: DIAL_TIMEOUT_MS, addressDialTimeout: ADDRESS_DIAL_TIMEOUT_MS },
     services: {
       identify: identify(),
       ping: ping(),

@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { multiaddr } from '@multiformats/multiaddr'
-import { directFirst, isBrowserDialable, isLoopbackAddr, isRelayedAddr, peerIdOf, relayIdOf, withPeerId } from './multiaddrs.ts'
+import { directFirst, isBrowserDialable, isLoopbackAddr, isRelayedAddr, peerIdOf, relayIdOf, transportOf, withPeerId } from './multiaddrs.ts'
 
 const DESK = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
 const RELAY = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
@@ -37,6 +37,13 @@ test('loopback and what a browser can dial', () => {
   assert.ok(isBrowserDialable('/ip4/10.0.0.1/udp/4320/webrtc-direct'))
   assert.ok(isBrowserDialable(`/ip4/203.0.113.7/tcp/4319/ws/p2p/${RELAY}/p2p-circuit/p2p/${DESK}`))
   assert.not.ok(isBrowserDialable(direct))
+})
+
+test('transportOf names the transport, not the host or the certificate', () => {
+  assert.is(transportOf(direct), 'tcp')
+  assert.is(transportOf(relayed), 'tcp', 'a relayed address: the transport to the relay')
+  assert.is(transportOf('/ip4/10.0.0.1/udp/4319/webrtc-direct/certhash/uEiDFE951uSTt5GqTTDdmaSVlQKscgNq7sBKU-UI8Knzzbw'), 'udp/webrtc-direct')
+  assert.is(transportOf(`/dns/relay.example/tcp/4322/tls/ws/p2p/${RELAY}`), 'tcp/tls/ws')
 })
 
 test.run()

@@ -56,3 +56,14 @@ export function isBrowserDialable (addr: Addr): boolean {
   const names = parse(addr).getComponents().map(c => c.name)
   return names.includes('ws') || names.includes('wss') || names.includes('webrtc-direct')
 }
+
+/**
+ * The transport part of an address, to tell kinds apart: component names before the first
+ * `/p2p/`, without host and certificate hash (`tcp`, `tcp/ws`, `tcp/tls/ws`, `udp/webrtc-direct`).
+ */
+export function transportOf (addr: Addr): string {
+  const components = parse(addr).getComponents()
+  const end = components.findIndex(c => c.name === P2P)
+  return components.slice(0, end < 0 ? undefined : end).map(c => c.name)
+    .filter(n => !['ip4', 'ip6', 'dns', 'dns4', 'dns6', 'dnsaddr', 'certhash', 'sni'].includes(n)).join('/')
+}

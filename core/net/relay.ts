@@ -1,5 +1,8 @@
 // A circuit relay v2 node: devices on different networks reserve a slot on it and
 // reach each other through it. It forwards Noise-encrypted bytes and nothing else.
+// Besides TCP and WebSockets it listens where a browser on an HTTPS page can dial it:
+// WebRTC-direct (no CA certificate: the page checks the certhash in the address) and, when
+// the operator has a certificate, WSS.
 
 import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
@@ -14,6 +17,7 @@ import type { Ping } from '@libp2p/ping'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import {
   RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL_MS
 } from '../constants.ts'
@@ -33,9 +37,16 @@ export interface RelayLimits {
 
 export interface RelayNodeOptions {
   privateKey?: PrivateKey
-  /** Listen multiaddrs; all interfaces on TCP 4319 and WebSockets 4321 by default. */
+  /** Listen multiaddrs; `DEFAULT_RELAY_LISTEN` (plus `DEFAULT_RELAY_WSS_LISTEN` with `wss`) by default. */
   listen?: string[]
   limits?: RelayLimits
+  /** TLS certificate and key (PEM) for the WSS listen addresses (`/tls/ws` or `/wss`); needed for them. */
+  wss?: { cert: string, key: string, dnsNames?: string[] }
+}
+
+/** A WSS listen address was given without a certificate, or a certificate without a WSS address. */
+export class RelayWssConfigError extends Error {
+  name = 'RelayWssConfigError'
 }
 
 export interface RelayNode {
@@ -46,16 +57,50 @@ export interface RelayNode {
   stop: () => Promise<void>
 }
 
-/** Default relay ports, next to a desktop's (4317/4318) and the web app's (4320). */
-export const DEFAULT_RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/4319', '/ip4/0.0.0.0/tcp/4321/ws']
+/** Default relay ports, next to a desktop's (4317/4318) and the web app's (4320); WebRTC-direct on UDP 4319. */
+export const DEFAULT_RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/4319', '/ip4/0.0.0.0/tcp/4321/ws', '/ip4/0.0.0.0/udp/4319/webrtc-direct']
+/** Added to the defaults when the relay has a WSS certificate. */
+export const DEFAULT_RELAY_WSS_LISTEN = '/ip4/0.0.0.0/tcp/4322/tls/ws'
+
+/** Is it a WebSockets-over-TLS address (`/tls/ws` or `/wss`)? */
+function isWss (addr: string): boolean {
+  const names = multiaddr(addr).getComponents().map(c => c.name)
+  return names.includes('wss') || (names.includes('tls') && names.includes('ws'))
+}
+
+/**
+ * `/dns/<name>/tcp/<port>/tls/ws` for each name the certificate covers and each WSS listen
+ * address with a fixed port: a browser checks the certificate against the name it dialled,
+ * so the name, not the IP, is what it must be given.
+ */
+export function wssAnnounceAddrs (listen: string[], dnsNames: string[]): string[] {
+  const ports = listen.filter(isWss).map(a => multiaddr(a).getComponents().find(c => c.name === 'tcp')?.value)
+    .filter((p): p is string => p !== undefined && p !== '0')
+  return Array.from(new Set(ports)).flatMap(port => dnsNames.map(name => `/dns/${name}/tcp/${port}/tls/ws`))
+}
+
+/** What a relay listens on: `listen`, or the defaults (with WSS when it has a certificate); throws `RelayWssConfigError` when the two do not fit. */
+export function relayListenAddrs (listen: string[] | undefined, hasWssCertificate: boolean): string[] {
+  const addrs = listen ?? (hasWssCertificate ? [...DEFAULT_RELAY_LISTEN, DEFAULT_RELAY_WSS_LISTEN] : DEFAULT_RELAY_LISTEN)
+  if (!hasWssCertificate && addrs.some(isWss)) throw new RelayWssConfigError('a WSS listen address needs a certificate (--wss-cert FILE --wss-key FILE)')
+  if (hasWssCertificate && !addrs.some(isWss)) throw new RelayWssConfigError(`a WSS certificate needs a WSS listen address (for example --listen ${DEFAULT_RELAY_WSS_LISTEN})`)
+  return addrs
+}
 
 /** Create and start a relay node. */
 export async function createRelayNode (options: RelayNodeOptions = {}): Promise<RelayNode> {
   const limits = options.limits ?? {}
+  const listen = relayListenAddrs(options.listen, options.wss !== undefined)
+  // Loaded only when listened on: it brings the node-datachannel native module. No ICE servers:
+  // the relay is reached at the address it prints, and nothing should call out to a STUN server.
+  const webrtc = listen.some(a => a.includes('/webrtc-direct'))
+    ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] } })]
+    : []
+  const wss = options.wss !== undefined ? { https: { cert: options.wss.cert, key: options.wss.key } } : {}
   const libp2p = await createLibp2p({
     privateKey: options.privateKey,
-    addresses: { listen: options.listen ?? DEFAULT_RELAY_LISTEN },
-    transports: [tcp(), webSockets()],
+    addresses: { listen, appendAnnounce: wssAnnounceAddrs(listen, options.wss?.dnsNames ?? []) },
+    transports: [tcp(), webSockets(wss), ...webrtc],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: {

@@ -10,7 +10,7 @@ import type { Space } from '../space.ts'
 import { MemoryStore } from '../store/memory-store.ts'
 import { PAIR_PROTOCOL } from '../constants.ts'
 import { StreamChannel } from '../net/stream-channel.ts'
-import { PairingService, acceptInvite } from './protocol.ts'
+import { PairingService, acceptInvite, inviteAddrs } from './protocol.ts'
 import { decodeInvite, encodeInvite, inviteProof } from './invite.ts'
 
 interface Device { node: SyncNode, space: Space, pairing?: PairingService }
@@ -149,6 +149,22 @@ test('the gate admits strangers only while an invite window is open', async () =
   skew = 2000 + 60_000
   assert.not.ok(d.pairing.admitsStranger())
   open.cancel()
+})
+
+const DESK = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+const RELAY = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
+const direct = `/ip4/192.168.1.5/tcp/4317/p2p/${DESK}`
+
+test('inviteAddrs keeps a place for each transport to the relay, the relay\'s loopback last', () => {
+  const hash = 'uEiDFE951uSTt5GqTTDdmaSVlQKscgNq7sBKU-UI8Knzzbw'
+  const via = (relayAddr: string): string => `${relayAddr}/p2p/${RELAY}/p2p-circuit/p2p/${DESK}`
+  // What a relay on all interfaces reports: each transport on loopback and on its public address.
+  const circuits = [
+    via('/ip4/127.0.0.1/tcp/4319'), via('/ip4/203.0.113.7/tcp/4319'), via('/ip4/127.0.0.1/tcp/4321/ws'), via('/ip4/203.0.113.7/tcp/4321/ws'),
+    via(`/ip4/127.0.0.1/udp/4319/webrtc-direct/certhash/${hash}`), via(`/ip4/203.0.113.7/udp/4319/webrtc-direct/certhash/${hash}`)
+  ]
+  const out = inviteAddrs([direct, `/ip4/127.0.0.1/tcp/4317/p2p/${DESK}`, ...circuits])
+  assert.equal(out, [direct, `/ip4/127.0.0.1/tcp/4317/p2p/${DESK}`, circuits[1], circuits[3], circuits[5]])
 })
 
 test.run()

@@ -14,11 +14,11 @@ import { base64url } from 'multiformats/bases/base64'
 import { RateLimiter } from '@libp2p/utils'
 import type { Connection, Stream } from '@libp2p/interface'
 import {
-  PAIR_PROTOCOL, PAIR_MAX_FRAME_BYTES, PAIR_STEP_TIMEOUT_MS, PAIR_CONFIRM_TIMEOUT_MS, PAIR_REFUSAL_GRACE_MS,
+  DIAL_TIMEOUT_MS, PAIR_PROTOCOL, PAIR_MAX_FRAME_BYTES, PAIR_STEP_TIMEOUT_MS, PAIR_CONFIRM_TIMEOUT_MS, PAIR_REFUSAL_GRACE_MS,
   PAIR_FAILURES_PER_PEER, PAIR_FAILURES_TOTAL, PAIR_FAILURE_WINDOW_S
 } from '../constants.ts'
 import { StreamChannel } from '../net/stream-channel.ts'
-import { isLoopbackAddr, isRelayedAddr } from '../net/multiaddrs.ts'
+import { isLoopbackAddr, isRelayedAddr, transportOf } from '../net/multiaddrs.ts'
 import type { SyncNode } from '../node.ts'
 import type { Space } from '../space.ts'
 import type { Member } from '../members.ts'
@@ -370,7 +370,9 @@ export async function acceptInvite (node: SyncNode, space: Space, invite: string
   const self = node.peerId
   let stream: Stream
   try {
-    const signal = anySignal(AbortSignal.timeout(PAIR_STEP_TIMEOUT_MS), options.signal)
+    // The invite's addresses are tried one after another: a phone away from home gets past the
+    // desktop's LAN addresses to its relayed ones.
+    const signal = anySignal(AbortSignal.timeout(DIAL_TIMEOUT_MS), options.signal)
     stream = await node.libp2p.dialProtocol(parsed.addrs, PAIR_PROTOCOL, { signal, runOnLimitedConnection: true })
   } catch (err) {
     throw new PairingUnreachableError(`could not reach "${parsed.name}" to pair (${firstLine(err)}); is its invite still open, and is it reachable from here?`)
@@ -456,10 +458,20 @@ function cleanName (name: string): string {
 
 /** LAN addresses first, loopback next, relay (`/p2p-circuit`) last; at most what an invite carries. */
 export function inviteAddrs (addrs: string[]): string[] {
-  // Relay addresses come after the direct ones, and always keep a place in the invite.
+  // Relay addresses come after the direct ones, and always keep a place in the invite: one per
+  // transport to the relay first (so a browser's WebRTC-direct or WSS path is not crowded out by
+  // TCP ones), the relay's loopback addresses last.
   const direct = addrs.filter(a => !isRelayedAddr(a))
-  const circuits = addrs.filter(a => isRelayedAddr(a)).slice(0, 3)
+  const relayed = addrs.filter(a => isRelayedAddr(a))
+  const circuits = oneOfEachFirst([...relayed.filter(a => !isLoopbackAddr(a)), ...relayed.filter(a => isLoopbackAddr(a))]).slice(0, 3)
   return [...direct.filter(a => !isLoopbackAddr(a)), ...direct.filter(a => isLoopbackAddr(a))].slice(0, 8 - circuits.length).concat(circuits)
+}
+
+/** `addrs` reordered: the first of each transport, in order, then the rest, in order. */
+function oneOfEachFirst (addrs: string[]): string[] {
+  const seen = new Set<string>()
+  const first = addrs.filter(a => { const t = transportOf(a); if (seen.has(t)) return false; seen.add(t); return true })
+  return [...first, ...addrs.filter(a => !first.includes(a))]
 }
 
 async function withTimeout<T> (promise: Promise<T>, ms: number, fallback: T): Promise<T> {

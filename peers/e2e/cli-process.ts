@@ -46,8 +46,9 @@ function parseLines (text: string): any[] {
 
 /** A `dispatch` process that keeps running (desktop, pair, sync --follow). `stop()` is SIGTERM: the home is released. */
 export class DispatchProcess extends JsonLinesProcess {
-  constructor (home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    super([BIN, '--home', home, ...args], { env: { ...process.env, DISPATCH_HOME: '', ...env } })
+  /** `prefix`: a command that runs it, such as `['ip', 'netns', 'exec', NAME]`. */
+  constructor (home: string, args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []) {
+    super([BIN, '--home', home, ...args], { env: { ...process.env, DISPATCH_HOME: '', ...env }, prefix })
   }
 }
 

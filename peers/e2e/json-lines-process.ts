@@ -5,7 +5,12 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
-export interface JsonLinesProcessOptions { cwd?: string, env?: NodeJS.ProcessEnv }
+export interface JsonLinesProcessOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** A command that runs node in turn, such as `['ip', 'netns', 'exec', NAME]` (it must exec, keeping the pid). */
+  prefix?: string[]
+}
 
 /** `node ...args`, its stdout read as JSON lines (other lines ignored), each with the time it arrived. */
 export class JsonLinesProcess {
@@ -18,7 +23,8 @@ export class JsonLinesProcess {
   private readonly taken = new Set<number>()
 
   constructor (args: string[], options: JsonLinesProcessOptions = {}) {
-    this.child = spawn(process.execPath, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: options.env })
+    const [command, ...rest] = [...(options.prefix ?? []), process.execPath, ...args]
+    this.child = spawn(command, rest, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: options.env })
     this.child.stderr!.on('data', d => { this.stderr += d; this.wake() })
     this.exited = new Promise(resolve => this.child.on('exit', code => { this.wake(); resolve(code) }))
     createInterface({ input: this.child.stdout! }).on('line', line => {

@@ -44,7 +44,10 @@ async function main (): Promise<void> {
   addEventListener('hashchange', () => { const next = takeInvite(); if (next !== null) void pairWith(next) })
   const invite = takeInvite() ?? sessionStorage.getItem(PENDING_INVITE)
   sessionStorage.removeItem(PENDING_INVITE)
-  if (invite !== null) await pairWith(invite)
+  // Not awaited before the forms below are wired: joining ends with a dial that may try the
+  // desktop's unreachable LAN addresses before its relayed one, and a tap on Add meanwhile
+  // must add the task, not submit the form natively (a reload that loses it).
+  const pairing = invite !== null ? pairWith(invite) : undefined
   $('#add').addEventListener('submit', event => { void addTask(event) })
   $('#when').addEventListener('change', () => {
     const kind = ($('#when') as HTMLSelectElement).value
@@ -72,6 +75,7 @@ async function main (): Promise<void> {
     navigator.serviceWorker.register('./sw.js').catch((err: Error) => { console.warn(`dispatch: no offline app shell (${err.message})`) })
   }
   render()
+  await pairing
   document.body.dataset.ready = '1'
 }
 

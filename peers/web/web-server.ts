@@ -2,7 +2,8 @@
 // with `dispatch desktop --web`. Static files only: the page talks libp2p to the desktop itself.
 
 import { createServer } from 'node:http'
-import type { Server } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, extname, join, normalize, sep } from 'node:path'
 import { networkInterfaces } from 'node:os'
@@ -43,6 +44,8 @@ export interface WebServerOptions {
   port?: number
   host?: string
   dir?: string
+  /** Serve over HTTPS with this PEM certificate and key (an app hosted on an HTTPS origin). */
+  tls?: { cert: string, key: string }
 }
 
 /** Start serving `dir` (the build) on `host:port` (all interfaces, DEFAULT_WEB_PORT by default). */
@@ -53,7 +56,7 @@ export async function startWebServer (options: WebServerOptions = {}): Promise<W
   } catch {
     throw new WebAppNotBuiltError(`the web app is not built (${dir} has no index.html): run npm run build:web`)
   }
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     // Only the path is used; the invite lives in the URL fragment, which browsers never send.
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
     // A folder's address (the app under /some/path/) serves its index.html.
@@ -68,7 +71,8 @@ export async function startWebServer (options: WebServerOptions = {}): Promise<W
       })
       res.end(req.method === 'HEAD' ? undefined : body)
     }, () => { res.writeHead(404).end() })
-  })
+  }
+  const server: Server = options.tls !== undefined ? createTlsServer(options.tls, serve) : createServer(serve)
   const host = options.host ?? '0.0.0.0'
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
