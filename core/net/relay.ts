@@ -17,6 +17,7 @@ import type { Ping } from '@libp2p/ping'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey } from '@libp2p/interface'
+import type { WebRTCCertificate } from './webrtc-certificate.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS, RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL_MS
@@ -42,6 +43,8 @@ export interface RelayNodeOptions {
   limits?: RelayLimits
   /** TLS certificate and key (PEM) for the WSS listen addresses (`/tls/ws` or `/wss`); needed for them. */
   wss?: { cert: string, key: string, dnsNames?: string[] }
+  /** The WebRTC-direct certificate (see webrtc-certificate.ts), so the relay's certhash survives restarts; a new one each start when omitted. */
+  webrtcCertificate?: WebRTCCertificate
 }
 
 /** A WSS listen address was given without a certificate, or a certificate without a WSS address. */
@@ -94,7 +97,7 @@ export async function createRelayNode (options: RelayNodeOptions = {}): Promise<
   // Loaded only when listened on: it brings the node-datachannel native module. No ICE servers:
   // the relay is reached at the address it prints, and nothing should call out to a STUN server.
   const webrtc = listen.some(a => a.includes('/webrtc-direct'))
-    ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] } })]
+    ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] }, ...(options.webrtcCertificate !== undefined ? { certificate: options.webrtcCertificate } : {}) })]
     : []
   const wss = options.wss !== undefined ? { https: { cert: options.wss.cert, key: options.wss.key } } : {}
   const libp2p = await createLibp2p({

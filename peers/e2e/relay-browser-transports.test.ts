@@ -33,13 +33,21 @@ async function presented (port: number, servername: string, ca: string): Promise
   })
 }
 
-test('prints its WebRTC-direct address with the certhash, apart from the TCP one', async () => {
+test('prints its WebRTC-direct address with the certhash, apart from the TCP one; the certhash survives a restart', async () => {
   const relay = track(new DispatchProcess(join(root, 'plain'), ['relay', '--json', '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct']))
   const ready = await relay.waitFor(l => l.event === 'ready', 60_000)
   const webrtc = (ready.addrs as string[]).filter(a => a.includes('/webrtc-direct/certhash/'))
   assert.is(webrtc.length, 1, JSON.stringify(ready.addrs))
   assert.ok(webrtc[0].endsWith(`/p2p/${String(ready.peerId)}`))
   assert.equal(ready.browser, webrtc, 'the addresses for browsers are the WebRTC-direct one only (no WSS without a certificate)')
+  // Restarted from the same home: the same certhash, so the addresses browsers were given still verify.
+  await relay.stop()
+  const again = track(new DispatchProcess(join(root, 'plain'), ['relay', '--json', '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct']))
+  const second = await again.waitFor(l => l.event === 'ready', 60_000)
+  const certhash = (a: string): string | undefined => /\/certhash\/([^/]+)/.exec(a)?.[1]
+  const next = (second.addrs as string[]).filter(a => a.includes('/webrtc-direct/certhash/'))
+  assert.is(next.length, 1, JSON.stringify(second.addrs))
+  assert.is(certhash(next[0]), certhash(webrtc[0]))
 })
 
 test('with --wss-cert/--wss-key: serves WSS with that certificate and announces its DNS name', async () => {

@@ -22,7 +22,7 @@ export const relay: Verb = {
     if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--wss-cert and --wss-key go together (PEM certificate and its private key)')
     const { createRelayNode, relayListenAddrs } = await import('../../../core/net/relay.ts')
     const { loadWssCertificate } = await import('../../../core/net/wss-certificate.ts')
-    const { loadOrCreateIdentity } = await import('../../../core/index.ts')
+    const { loadOrCreateIdentity, loadOrCreateWebRTCCertificate } = await import('../../../core/index.ts')
     const { transportOf } = await import('../../../core/net/multiaddrs.ts')
     // Checked before anything is written: bad input leaves the home as it was.
     let listen: string[]
@@ -36,7 +36,9 @@ export const relay: Verb = {
     // The relay keeps its own key, so its address (which desktops keep in their config) survives restarts.
     await mkdir(ctx.home, { recursive: true, mode: 0o700 })
     const privateKey = await loadOrCreateIdentity(join(ctx.home, 'relay.key'))
-    const node = await createRelayNode({ privateKey, listen, wss })
+    // And its WebRTC-direct certificate, so the certhash in the addresses browsers were given stays valid.
+    const webrtcCertificate = listen.some(a => a.includes('/webrtc-direct')) ? await loadOrCreateWebRTCCertificate(join(ctx.home, 'relay-webrtc-direct.json')) : undefined
+    const node = await createRelayNode({ privateKey, listen, wss, webrtcCertificate })
     try {
       const addrs = node.addrs()
       // What a page on an HTTPS origin can dial (WebRTC-direct needs no CA certificate; WSS needs the
