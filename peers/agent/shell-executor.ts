@@ -1,8 +1,10 @@
 // Runs `$ <command>` tasks with /bin/sh in the task's folder when the terminal is granted:
-// timeout, cancellation, output captured and truncated (head and tail kept) into the result.
+// timeout, cancellation, output captured and truncated (head and tail kept) into the result,
+// and streamed into the task's log while it runs (live-output.ts).
 
 import { spawn } from 'node:child_process'
 import type { Executor, ExecutionContext, ExecutionResult } from './executor.ts'
+import { LiveOutput } from './live-output.ts'
 
 export const SHELL_TIMEOUT_MS = 10 * 60_000
 /** Output kept for the result: the first and last parts of it, with a marker in between. */
@@ -41,7 +43,8 @@ export class ShellExecutor implements Executor {
     }
     await ctx.audit.append({ taskId: ctx.taskId, tool: 'shell', input: { command, cwd }, decision: 'allowed', reason: 'terminal granted' })
     ctx.log('tool', `$ ${command}  (in ${cwd})`)
-    const { code, signal, output, timedOut } = await runCommand(command, cwd, this.timeoutMs, ctx.signal)
+    const live = new LiveOutput(text => { ctx.log('output', text) })
+    const { code, signal, output, timedOut } = await runCommand(command, cwd, this.timeoutMs, ctx.signal, live)
     if (ctx.signal.aborted) return { status: 'failed', error: 'cancelled' }
     if (timedOut) return { status: 'failed', error: `timed out after ${Math.round(this.timeoutMs / 1000)} s`, result: output }
     if (code === 0) return { status: 'done', result: output }
@@ -51,7 +54,7 @@ export class ShellExecutor implements Executor {
 
 interface CommandOutcome { code: number | null, signal: string | null, output: string, timedOut: boolean }
 
-function runCommand (command: string, cwd: string, timeoutMs: number, abort: AbortSignal): Promise<CommandOutcome> {
+function runCommand (command: string, cwd: string, timeoutMs: number, abort: AbortSignal, live: LiveOutput): Promise<CommandOutcome> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = {}
     for (const [k, v] of Object.entries(process.env)) if (!k.toUpperCase().startsWith('ANTHROPIC_')) env[k] = v
@@ -60,6 +63,8 @@ function runCommand (command: string, cwd: string, timeoutMs: number, abort: Abo
     const out = new HeadTail(SHELL_OUTPUT_HEAD, SHELL_OUTPUT_TAIL)
     child.stdout.on('data', (d: Buffer) => out.push(d))
     child.stderr.on('data', (d: Buffer) => out.push(d))
+    live.follow(child.stdout)
+    live.follow(child.stderr)
     let timedOut = false
     let killTimer: NodeJS.Timeout | undefined
     const kill = () => {
@@ -74,6 +79,7 @@ function runCommand (command: string, cwd: string, timeoutMs: number, abort: Abo
       clearTimeout(timer)
       if (killTimer !== undefined) clearTimeout(killTimer)
       abort.removeEventListener('abort', onAbort)
+      live.close()
       resolve({ code, signal, output: out.text(), timedOut })
     }
     child.on('error', (err) => { out.push(Buffer.from(String(err.message))); finish(127, null) })
