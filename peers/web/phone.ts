@@ -15,6 +15,7 @@ import type { DeviceRole } from '../tasks/roles.ts'
 import { BrowserStores } from './browser-stores.ts'
 import { MemoryRefusalLog } from '../app/refusals.ts'
 import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
+import { presenceOf, publishPresence } from '../app/presence.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -145,6 +146,18 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
     })
     if (addrs.length === 0) throw new NoBrowserAddressError(`the invite of "${invite.name}" has no address a browser can reach (WebSockets or WebRTC-direct): start the desktop with --web`)
     return addrs
+  }
+
+  /** The Web Push keys (VAPID) of the desktops online now, from their presence. */
+  vapidKeys (): Map<string, string> {
+    const out = new Map<string, string>()
+    for (const [peer, p] of presenceOf(this.space)) if (p.vapidKey !== undefined) out.set(peer, p.vapidKey)
+    return out
+  }
+
+  /** Gives desktop `to` this page's push subscription (in this device's presence; the desktop keeps it). */
+  publishPushSubscription (to: string, subscription: unknown): void {
+    publishPresence(this.space, { peerId: this.peerId, name: this.name, role: this.role, push: { to, subscription } })
   }
 
   /** Paired again: forget an old refusal. */
