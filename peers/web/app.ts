@@ -314,7 +314,7 @@ function renderTasks (tasks: TaskSummary[]): void {
   for (const [id, targetName] of unacknowledged) {
     const t = tasks.find(task => task.id === id)
     if (t === undefined) { unacknowledged.delete(id); continue }
-    if (t.status !== 'queued' || t.attempt > 0) { unacknowledged.delete(id); notice(`Task sent: ${targetName} has it`) }
+    if (t.received) { unacknowledged.delete(id); notice(`Task sent: ${targetName} has it`) }
   }
   list.replaceChildren(...tasks.map(taskCard))
   if (typing !== undefined) {
@@ -334,7 +334,7 @@ function taskCard (task: TaskSummary): HTMLElement {
       h('span', { class: 'target' }, `→ ${target}`),
       h('time', {}, new Date(task.createdAt).toLocaleTimeString())),
     h('p', { class: 'text clamp' }, task.text))
-  if (unacknowledged.has(task.id) && task.status === 'queued') card.append(h('p', { class: 'receipt' }, 'saved here; not yet received by the desktop'))
+  if (unacknowledged.has(task.id) && !task.received) card.append(h('p', { class: 'receipt' }, 'saved here; not yet received by the desktop'))
   const log = task.log ?? []
   // While it runs, the newest line of its output (or progress), one line.
   const last = log.at(-1)
