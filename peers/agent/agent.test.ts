@@ -132,7 +132,9 @@ test('runs at most `concurrency` tasks at once, oldest first; heartbeats while r
   const g = gatedExecutor()
   try {
     await w.mkAgent({ concurrency: 2, executor: 'claude', executors: { claude: g.ex } })
-    const ids = [1, 2, 3, 4, 5].map((n) => w.phone.addTask({ text: `t${n}`, target: DESK }).id)
+    // Each in its own folder: tasks that share one run one after another (see the per-folder test).
+    for (const n of [1, 2, 3, 4, 5]) await fs.mkdir(path.join(w.work, `f${n}`))
+    const ids = [1, 2, 3, 4, 5].map((n) => w.phone.addTask({ text: `t${n}`, target: DESK, scope: path.join(w.work, `f${n}`) }).id)
     await until(() => g.stats().started.length === 2)
     const hb = w.phone.get(ids[0]!)!.heartbeatAt!
     await until(() => (w.phone.get(ids[0]!)!.heartbeatAt ?? 0) > hb, 5000, 'a heartbeat')
@@ -260,6 +262,46 @@ test('outputs: files created or changed list path, size, sha256 and small text i
     assert.is(big.text, undefined)
     assert.is(big.sha256, createHash('sha256').update(Buffer.alloc(100000)).digest('hex'))
   } finally { await w.done() }
+})
+
+test('shell output streams into the log while the command runs (it waits on a file the test makes after seeing its first line)', async () => {
+  const w = await world()
+  const gate = path.join(w.dir, 'go')
+  try {
+    await w.mkAgent()
+    const t = w.phone.addTask({ text: `$ echo first-line; echo to-stderr >&2; while [ ! -f '${gate}' ]; do sleep 0.05; done; echo last-line`, target: DESK })
+    const output = () => w.phone.log(t.id).filter((e) => e.kind === 'output').map((e) => e.text).join('\n')
+    await until(() => output().includes('first-line') && output().includes('to-stderr'), 10_000, 'the first lines in the log')
+    assert.is(w.phone.get(t.id)!.status, 'running', 'seen while it runs, not at the end')
+    await fs.writeFile(gate, '')
+    await until(() => finished(w.phone.get(t.id)), 10_000)
+    assert.is(w.phone.get(t.id)!.status, 'done')
+    assert.ok(output().includes('last-line'))
+    assert.is(w.phone.get(t.id)!.result, 'first-line\nto-stderr\nlast-line')
+  } finally { await fs.writeFile(gate, ''); await w.done() }
+})
+
+test('two tasks in the same folder run one after another, each listing only the file it wrote; other folders run alongside', async () => {
+  const w = await world()
+  const gate = path.join(w.dir, 'gate')
+  try {
+    const shared = path.join(w.work, 'site')
+    await fs.mkdir(shared)
+    await fs.mkdir(path.join(w.work, 'elsewhere'))
+    await w.mkAgent({ concurrency: 3 })
+    const a = w.phone.addTask({ text: `$ printf a > a.txt && echo wrote-a && while [ ! -f '${gate}' ]; do sleep 0.05; done`, target: DESK, scope: shared })
+    await until(() => w.phone.log(a.id).some((e) => e.kind === 'output' && e.text.includes('wrote-a')), 10_000, 'a.txt written')
+    const b = w.phone.addTask({ text: '$ printf b > b.txt', target: DESK, scope: shared })
+    const other = w.phone.addTask({ text: '$ printf c > c.txt', target: DESK, scope: path.join(w.work, 'elsewhere') })
+    // A task elsewhere is not held up; the same folder's waits its turn (it runs once `a` is done).
+    await until(() => finished(w.phone.get(other.id)), 10_000, 'the task in another folder')
+    assert.equal(w.phone.get(other.id)!.outputs.map((o) => path.basename(o.path)), ['c.txt'])
+    assert.is(w.phone.get(b.id)!.status, 'queued')
+    await fs.writeFile(gate, '')
+    await until(() => finished(w.phone.get(a.id)) && finished(w.phone.get(b.id)), 10_000)
+    assert.equal(w.phone.get(a.id)!.outputs.map((o) => path.basename(o.path)), ['a.txt'])
+    assert.equal(w.phone.get(b.id)!.outputs.map((o) => path.basename(o.path)), ['b.txt'])
+  } finally { await fs.writeFile(gate, '').catch(() => {}); await w.done() }
 })
 
 test('a task narrowed outside the grants fails with a clear message', async () => {

@@ -11,6 +11,12 @@
 // the concurrency, and it is not interrupted when the desktop stops. A waiting task found
 // without a run (a restart, a kill -9) is resumed from its saved conversation, still waiting on
 // the same request; an answer that arrived meanwhile takes effect at once.
+//
+// Tasks that share a folder run one after another (a per-folder queue): a task's outputs are
+// the files that changed in its folder while it ran, so two tasks at once in one folder would
+// each list the other's files. Tasks in separate folders still run side by side. A task paused
+// on the phone steps aside: others in its folder run meanwhile, it continues once the folder is
+// free again, and what changed while it waited is not counted as its output.
 
 import type * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
@@ -36,6 +42,7 @@ import * as path from 'node:path'
 import type { BlobStore } from '../../core/index.ts'
 import { ConversationStore } from './conversation-store.ts'
 import { changedFiles, snapshotFolders } from './outputs.ts'
+import type { FolderSnapshot } from './outputs.ts'
 
 export const DEFAULT_CONCURRENCY = 2
 export const DEFAULT_HEARTBEAT_MS = 5_000
@@ -86,8 +93,14 @@ export type AgentEvents = {
 interface Run {
   controller: AbortController
   done: Promise<void>
-  /** Paused on the phone: holds no concurrency slot. */
+  /** Paused on the phone: holds no concurrency slot and not its folder. */
   waiting: boolean
+  /** The folders whose changes are this task's outputs (resolved). */
+  folders: string[]
+  /** Answered, waiting for its folder to be free to continue: called when it is. */
+  returning?: (() => void) | undefined
+  /** Snapshots of its folders: at the start, then at each pause and each return; the end closes the last span. */
+  marks: FolderSnapshot[]
 }
 
 export class Agent extends ObservableV2<AgentEvents> {
@@ -190,6 +203,7 @@ export class Agent extends ObservableV2<AgentEvents> {
   /** One pass over this desktop's tasks: recover, cancel, claim. Never throws. */
   #tick (): void {
     if (this.#stopping) return
+    this.#handTurns()
     const mine = this.board.list().filter((t) => t.target === this.deviceId)
     for (const t of mine) {
       try {
@@ -202,6 +216,7 @@ export class Agent extends ObservableV2<AgentEvents> {
       if (this.#busy() >= this.concurrency) break
       if (t.target !== this.deviceId || t.status !== 'queued' || t.cancelRequested || this.#runs.has(t.id)) continue
       if (this.#opts.held?.(t.id) === true) continue
+      if (!this.#folderFree(t)) continue
       if ((t.attachments ?? []).length > 0 && this.#fetching.has(t.id)) continue
       if ((t.attachments ?? []).length > 0 && t.attempt === 0 && !this.#attachmentsHere.has(t.id)) { this.#fetchAttachments(t); continue }
       try {
@@ -277,6 +292,33 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
   }
 
+  /** The folders a task's outputs are looked for in: its `--in` folder, else every read-write grant. */
+  #foldersOf (t: Task): string[] {
+    return (t.scope !== undefined ? [t.scope] : this.#opts.grants.readWrite).map(f => path.resolve(f))
+  }
+
+  /** No run in this process, other than one paused on the phone, works in (or above, or below) one of the task's folders. */
+  #folderFree (t: Task): boolean {
+    const mine = this.#foldersOf(t)
+    for (const run of this.#runs.values()) if (!run.waiting && sharesFolder(run.folders, mine)) return false
+    return true
+  }
+
+  /**
+   * Answered runs continue once no running task shares their folder; one at a time per folder
+   * (the first to get its turn is running when the next is looked at). Synchronous.
+   */
+  #handTurns (): void {
+    for (const run of this.#runs.values()) {
+      if (run.returning === undefined) continue
+      const blocked = [...this.#runs.values()].some(r => r !== run && !r.waiting && r.returning === undefined && sharesFolder(r.folders, run.folders))
+      if (blocked) continue
+      const go = run.returning
+      run.returning = undefined
+      go()
+    }
+  }
+
   /** Runs holding a slot (not paused on the phone). */
   #busy (): number {
     let n = 0
@@ -325,7 +367,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     // Claim and register in one synchronous step: no other pass can see it claimed but not ours.
     if (!resume) this.board.claimTask(t.id)
     const controller = new AbortController()
-    const run: Run = { controller, done: Promise.resolve(), waiting: resume }
+    const run: Run = { controller, done: Promise.resolve(), waiting: resume, folders: this.#foldersOf(t), marks: [] }
     this.#runs.set(t.id, run)
     run.done = this.#execute(t.id, controller, run, resume).finally(() => {
       this.#runs.delete(t.id)
@@ -403,7 +445,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     }
     // A retry after an interruption is told what the interrupted attempts already did.
     const interruptedCalls = !resume && task.attempt > 1 ? await this.#callsOf(task.id) : []
-    const before = await snapshotFolders(roots)
+    run.marks = [await snapshotFolders(roots)]
     log('status', resume ? `resumed with ${executor.name}, still waiting on the phone` : `running with ${executor.name}`)
     // A timeout of 0: the phone is never asked, calls outside the grants are refused outright.
     const ask = this.#opts.approvalTimeoutMs === 0 ? undefined : (request: AskRequest): Promise<Answer> => this.#ask(task.id, request, run, signal)
@@ -427,9 +469,11 @@ export class Agent extends ObservableV2<AgentEvents> {
       .catch((err: unknown): ExecutionResult => ({ status: 'failed', error: (err as Error).message }))
     // A cancel must end the task within 2 s even if an executor is slow to notice.
     const result = await Promise.race([running, abortedAfterGrace(signal)])
-    // Claude's bash shells were killed when the run closed its tools: their records go too.
+    // Claude's bash shells were killed when the run closed its tools: their records go too. A record
+    // that cannot be removed is harmless: the next start finds its group gone and drops it.
     await this.#runRecords.removeEnded(task.id).catch(() => {})
-    const outputs = await changedFiles(before, await snapshotFolders(roots))
+    run.marks.push(await snapshotFolders(roots))
+    const outputs = await changedFiles(run.marks)
     await this.#keepOutputs(task.id, outputs)
     return { result, outputs }
   }
@@ -458,6 +502,8 @@ export class Agent extends ObservableV2<AgentEvents> {
       await audit.append({ taskId: id, tool, input: pending, decision: 'asked', reason: request.kind === 'approval' ? request.reason : 'a question for the user', requestId: request.id })
       board.awaitRequest(id, pending)
     }
+    // Step aside: others may use the folder meanwhile; their changes are not this task's.
+    run.marks.push(await snapshotFolders(run.folders))
     run.waiting = true
     this.#schedule()
     let answer: Answer
@@ -466,6 +512,8 @@ export class Agent extends ObservableV2<AgentEvents> {
     } finally {
       run.waiting = false
     }
+    await this.#turn(run, signal)
+    run.marks.push(await snapshotFolders(run.folders))
     const who = answer.by === TIMEOUT_ANSWERER ? 'nobody answered in time' : `${this.board.members.get(answer.by)?.name ?? answer.by}`
     const granted = answer.decision === 'allow-once' || answer.decision === 'allow-task'
     await audit.append({
@@ -482,6 +530,17 @@ export class Agent extends ObservableV2<AgentEvents> {
       board.resumeTask(id, answer.decision === 'reply' ? `answered by ${who}` : granted ? `approved (${answer.decision === 'allow-task' ? 'for this task' : 'once'}) by ${who}` : `denied (${who})`)
     }
     return answer
+  }
+
+  /** Resolves once no running task shares the run's folder (it then holds it again); rejects on abort. */
+  #turn (run: Run, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { run.returning = undefined; reject(signal.reason ?? new Error('aborted')) }
+      run.returning = () => { signal.removeEventListener('abort', onAbort); resolve() }
+      signal.addEventListener('abort', onAbort, { once: true })
+      if (signal.aborted) onAbort()
+      else this.#handTurns()
+    })
   }
 
   /** The answer to `pending` once it is in the document, a deny at its expiry; rejects on abort. */
@@ -515,6 +574,12 @@ export class Agent extends ObservableV2<AgentEvents> {
       try { f(...args) } catch (err) { this.#log(`a ${name} listener failed: ${(err as Error).message}`) }
     }
   }
+}
+
+/** Whether two sets of folders overlap: one is, or is inside, the other. */
+function sharesFolder (a: string[], b: string[]): boolean {
+  const inside = (x: string, y: string): boolean => x === y || x.startsWith(y.endsWith(path.sep) ? y : y + path.sep)
+  return a.some(x => b.some(y => inside(x, y) || inside(y, x)))
 }
 
 function abortedAfterGrace (signal: AbortSignal): Promise<ExecutionResult> {

@@ -143,6 +143,9 @@ test('allow for this task: later calls of the same kind run without asking; a wa
     s.phone.answerRequest(t.id, s.phone.get(t.id)!.pending!.id, 'allow-task')
     await until(() => finished(s.phone.get(t.id)))
     assert.is(await fs.readFile(path.join(s.work, 'n.txt'), 'utf8'), '1\n2\n')
+    // It stepped aside while it waited: what the other task wrote meanwhile is not its output.
+    assert.equal(s.phone.get(t.id)!.outputs.map((o) => path.basename(o.path)), ['n.txt'])
+    assert.equal(s.phone.get(other.id)!.outputs.map((o) => path.basename(o.path)), ['other.txt'])
     const bash = (await readAudit(s.home)).filter((a) => a.tool === 'bash').map((a) => `${a.decision}: ${a.reason.split(' (')[0]}`)
     assert.equal(bash, ['asked: the terminal is not granted', 'allowed: approved for this task by phone-1', 'allowed: approved for this task from the phone'])
   } finally { await s.done() }

@@ -38,14 +38,21 @@ export async function snapshotFolders (roots: string[]): Promise<FolderSnapshot>
   return snap
 }
 
-/** Files new or changed between two snapshots, oldest path order, at most MAX_OUTPUTS. */
-export async function changedFiles (before: FolderSnapshot, after: FolderSnapshot): Promise<TaskOutput[]> {
-  const changed: string[] = []
-  for (const [p, st] of after) {
-    const old = before.get(p)
-    if (old === undefined || old.size !== st.size || old.mtimeNs !== st.mtimeNs || old.ino !== st.ino) changed.push(p)
+/**
+ * Files new or changed within the spans of `marks` (snapshots taken at start, pause, return,
+ * ..., end: the spans are 1st→2nd, 3rd→4th, ...; between a pause and a return another task had
+ * the folder), in path order, at most MAX_OUTPUTS.
+ */
+export async function changedFiles (marks: FolderSnapshot[]): Promise<TaskOutput[]> {
+  const set = new Set<string>()
+  for (let i = 0; i + 1 < marks.length; i += 2) {
+    const before = marks[i]!
+    for (const [p, st] of marks[i + 1]!) {
+      const old = before.get(p)
+      if (old === undefined || old.size !== st.size || old.mtimeNs !== st.mtimeNs || old.ino !== st.ino) set.add(p)
+    }
   }
-  changed.sort()
+  const changed = [...set].sort()
   const out: TaskOutput[] = []
   for (const p of changed.slice(0, MAX_OUTPUTS)) {
     const o = await describeFile(p)

@@ -10,6 +10,7 @@ import { Permissions } from './permissions.ts'
 import type { Grants } from './permissions.ts'
 import { AuditLog, readAudit } from './audit-log.ts'
 import { routeTask, NEEDS_KEY_MESSAGE } from './executor.ts'
+import { LIVE_OUTPUT_MAX_BYTES } from './live-output.ts'
 import type { ExecutionContext } from './executor.ts'
 
 async function context (text: string, grants: Partial<Grants>, signal = new AbortController().signal) {
@@ -115,6 +116,21 @@ test('routing: no key -> $ tasks to the shell, other tasks refused naming ANTHRO
   assert.is(routeTask('summarise', 'auto', { shell, claude }), claude)
   assert.is(routeTask('$ ls', 'claude', { shell, claude }), claude)
   assert.ok('refused' in routeTask('summarise', 'shell', { shell, claude }))
+})
+
+test('a chatty command streams in batches of lines, capped per task; the result still keeps its head and tail', async () => {
+  const c = await context('$ seq 1 200000', {})
+  try {
+    const r = await new ShellExecutor().run(c.ctx)
+    assert.is(r.status, 'done')
+    const output = c.logs.filter((l) => l.startsWith('output: ')).map((l) => l.slice('output: '.length))
+    const streamed = output.slice(0, -1).join('\n')
+    assert.ok(streamed.startsWith('1\n2\n3\n'), 'lines in order, several per entry')
+    assert.ok(streamed.length <= LIVE_OUTPUT_MAX_BYTES, `${streamed.length} bytes streamed`)
+    assert.ok(output.length < 40, `${output.length} entries for 200000 lines`)
+    assert.match(output.at(-1)!, /live output stops after 32 KiB/)
+    assert.ok(r.result!.startsWith('1\n2\n') && r.result!.endsWith('199999\n200000'))
+  } finally { await c.done() }
 })
 
 test.run()

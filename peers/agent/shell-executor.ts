@@ -1,11 +1,13 @@
 // Runs `$ <command>` tasks with /bin/sh in the task's folder when the terminal is granted:
-// timeout, cancellation, output captured and truncated (head and tail kept) into the result.
+// timeout, cancellation, output captured and truncated (head and tail kept) into the result,
+// and streamed into the task's log while it runs (live-output.ts).
 
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { withoutNetwork } from './sandbox.ts'
 import type { Executor, ExecutionContext, ExecutionResult } from './executor.ts'
+import { LiveOutput } from './live-output.ts'
 
 export const SHELL_TIMEOUT_MS = 10 * 60_000
 /** Output kept for the result: the first and last parts of it, with a marker in between. */
@@ -50,7 +52,8 @@ export class ShellExecutor implements Executor {
     } catch (err) {
       return { status: 'failed', error: (err as Error).message }
     }
-    const { code, signal, output, timedOut } = await runCommand(child, this.timeoutMs, ctx.signal)
+    const live = new LiveOutput(text => { ctx.log('output', text) })
+    const { code, signal, output, timedOut } = await runCommand(child, this.timeoutMs, ctx.signal, live)
     if (ctx.signal.aborted) return { status: 'failed', error: 'cancelled' }
     if (timedOut) return { status: 'failed', error: `timed out after ${Math.round(this.timeoutMs / 1000)} s`, result: output }
     if (code === 0) return { status: 'done', result: output }
@@ -75,11 +78,13 @@ async function startCommand (ctx: ExecutionContext, command: string, cwd: string
   return child
 }
 
-function runCommand (child: ChildProcess, timeoutMs: number, abort: AbortSignal): Promise<CommandOutcome> {
+function runCommand (child: ChildProcess, timeoutMs: number, abort: AbortSignal, live: LiveOutput): Promise<CommandOutcome> {
   return new Promise((resolve) => {
     const out = new HeadTail(SHELL_OUTPUT_HEAD, SHELL_OUTPUT_TAIL)
     child.stdout!.on('data', (d: Buffer) => out.push(d))
     child.stderr!.on('data', (d: Buffer) => out.push(d))
+    live.follow(child.stdout!)
+    live.follow(child.stderr!)
     let timedOut = false
     let killTimer: NodeJS.Timeout | undefined
     const kill = () => {
@@ -94,6 +99,7 @@ function runCommand (child: ChildProcess, timeoutMs: number, abort: AbortSignal)
       clearTimeout(timer)
       if (killTimer !== undefined) clearTimeout(killTimer)
       abort.removeEventListener('abort', onAbort)
+      live.close()
       resolve({ code, signal, output: out.text(), timedOut })
     }
     child.on('error', (err) => { out.push(Buffer.from(String(err.message))); finish(127, null) })

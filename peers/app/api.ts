@@ -65,6 +65,8 @@ export interface TaskSummary {
   error: string | null
   /** Finished: does the target desktop's signed receipt prove this outcome? (null while unfinished) */
   verified: boolean | null
+  /** Has the target desktop acknowledged it (the receipt `add` waits for): it moved past queued, or the desktop holds it queued. */
+  received: boolean
   outputs?: TaskOutput[]
   log?: LogEntry[]
 }

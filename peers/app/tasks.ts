@@ -255,7 +255,8 @@ function summary (ctx: AppContext, t: Task | ArchivedTask, withDetail: boolean):
     durationMs: duration(t),
     result: t.result ?? null,
     error: t.error ?? null,
-    verified: isFinal(t.status) ? t.verified === true : null
+    verified: isFinal(t.status) ? t.verified === true : null,
+    received: t.status !== 'queued' || t.attempt > 0 || presenceOf(ctx.device.space).get(t.target)?.queued?.includes(t.id) === true
   }
   if (withDetail) {
     out.outputs = t.outputs

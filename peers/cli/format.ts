@@ -47,7 +47,11 @@ export function describeTask (t: TaskDetail): string[] {
   for (const o of t.outputs) lines.push(`  output:   ${o.path} (${o.size} bytes, sha256 ${o.sha256.slice(0, 12)}…)`)
   if (t.log.length > 0) {
     lines.push('  log:')
-    for (const e of t.log) lines.push(`    ${new Date(e.at).toISOString().slice(11, 19)} ${e.kind.padEnd(6)} ${e.text.split('\n')[0]}`)
+    for (const e of t.log) {
+      // A command's output is kept whole (a batch of lines per entry); other entries show their first line.
+      const [first, ...more] = e.kind === 'output' ? e.text.split('\n') : [e.text.split('\n')[0]]
+      lines.push(`    ${new Date(e.at).toISOString().slice(11, 19)} ${e.kind.padEnd(6)} ${first}`, ...more.map(l => `                    ${l}`))
+    }
   }
   return lines
 }

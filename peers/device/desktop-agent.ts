@@ -1,5 +1,6 @@
 // The agent of `dispatch desktop`: grants from the home merged with flags, the Agent on the
-// device's space and board, and presence (online, what runs, what it holds queued).
+// device's space and board, presence (online, what runs, what it holds queued, its VAPID key),
+// and Web Push to the phones that sent it tasks (peers/push).
 
 import { Agent, DEFAULT_CONCURRENCY } from '../agent/agent.ts'
 import { loadGrants, saveGrants } from '../agent/permissions.ts'
@@ -12,7 +13,11 @@ import { isFinal } from '../tasks/task-rules.ts'
 import type { TaskBoard } from '../tasks/task-board.ts'
 import { Scheduler } from '../schedules/scheduler.ts'
 import type { HistoryEntry, Schedule, ScheduleBoard } from '../schedules/schedule-board.ts'
-import { publishPresence, MAX_ADVERTISED_QUEUED } from '../app/presence.ts'
+import { publishPresence, presenceOf, MAX_ADVERTISED_QUEUED } from '../app/presence.ts'
+import { loadOrCreateVapidKeys } from '../push/vapid-keys.ts'
+import { PushSubscriptions } from '../push/push-subscriptions.ts'
+import { parseSubscription } from '../push/subscription.ts'
+import { TaskPush } from '../push/task-push.ts'
 import type { Device } from './device.ts'
 import { fetchBlob } from '../../core/index.ts'
 
@@ -63,6 +68,21 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, sched
     blobs: { store: device.blobs, fetch: async (peer, hash) => { await fetchBlob(device.node, peer, hash, device.blobs) } }
   })
 
+  // Web Push: pages subscribe with this key (from the presence below) and give their subscription
+  // back in their own presence; it is kept in the home, so a push reaches a phone that is off.
+  const vapid = await loadOrCreateVapidKeys(home)
+  const subscriptions = await PushSubscriptions.open(home)
+  const taskPush = new TaskPush({ board, deviceId: device.peerId, vapid, subscriptions, log: opts.log, ...(opts.env.DISPATCH_PUSH_SUBJECT ? { subject: opts.env.DISPATCH_PUSH_SUBJECT } : {}) })
+  const learnSubscriptions = (): void => {
+    for (const [peer, p] of presenceOf(device.space)) {
+      const sub = p.push?.to === device.peerId ? parseSubscription(p.push.subscription) : undefined
+      if (sub === undefined || device.space.members.isRevoked(peer)) continue
+      subscriptions.set(peer, sub).catch((err: Error) => { opts.log(`push subscription of ${p.name} not saved: ${err.message}`) })
+    }
+  }
+  device.space.awareness.on('change', learnSubscriptions)
+  learnSubscriptions()
+
   let scheduled = false
   const publish = (): void => {
     if (scheduled) return
@@ -74,7 +94,7 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, sched
         .filter(t => t.target === device.peerId && !isFinal(t.status) && !agent.running().includes(t.id))
         .map(t => t.id)
         .slice(-MAX_ADVERTISED_QUEUED)
-      publishPresence(device.space, { peerId: device.peerId, name: device.name, role: 'desktop', running, queued })
+      publishPresence(device.space, { peerId: device.peerId, name: device.name, role: 'desktop', running, queued, vapidKey: vapid.publicKey })
     })
   }
   board.on('tasks-change', publish)
@@ -94,6 +114,8 @@ export async function startDesktopAgent (device: Device, board: TaskBoard, sched
     notices: describeSetup(grants, opts.executor, opts.env, agent.noNetwork),
     stop: async () => {
       board.off('tasks-change', publish)
+      device.space.awareness.off('change', learnSubscriptions)
+      taskPush.stop()
       await scheduler.stop()
       await agent.stop()
     }

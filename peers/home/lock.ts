@@ -34,9 +34,11 @@ export async function lockHome (dir: string): Promise<HomeLock> {
         await fh.writeFile(mine)
         await fh.sync()
       } catch (err) {
-        // A full disk: the file was created but holds no pid. Leave no empty lock behind.
+        // A full disk: the file was created but holds no pid. Leave no empty lock behind. Both
+        // clean-ups are best effort: the write's error is the one reported, and an empty lock left
+        // behind is taken over by the next opener (it names no live process).
         await fh.close().catch(() => {})
-        await unlink(path).catch(() => {})
+        await unlink(path).catch(() => {}) // best effort, as above
         throw err
       }
       await fh.close()

@@ -80,7 +80,8 @@ export interface Answer {
   at: number
 }
 
-export type LogKind = 'status' | 'tool' | 'text' | 'error' | 'info'
+/** `output`: a running command's stdout/stderr lines (a batch per entry). */
+export type LogKind = 'status' | 'tool' | 'text' | 'error' | 'info' | 'output'
 export interface LogEntry { at: number, kind: LogKind, text: string }
 
 /** Creator half of a task as accepted by the rules. */
@@ -274,7 +275,7 @@ export function parseLogEntry (v: unknown): LogEntry | undefined {
   if (typeof v !== 'object' || v === null) return undefined
   const { at, kind, text } = v as Record<string, unknown>
   if (typeof at !== 'number' || typeof kind !== 'string' || typeof text !== 'string') return undefined
-  if (!['status', 'tool', 'text', 'error', 'info'].includes(kind)) return undefined
+  if (!['status', 'tool', 'text', 'error', 'info', 'output'].includes(kind)) return undefined
   return { at, kind: kind as LogKind, text: text.slice(0, MAX_LOG_TEXT_CHARS) }
 }
 

@@ -5,11 +5,13 @@
 // calls the same `add` use case as `dispatch add` (peers/app/tasks.ts); with a schedule chosen,
 // `addSchedule`, and the schedule list's buttons `pauseSchedule` / `resumeSchedule` /
 // `deleteSchedule`, as `dispatch add --every` and `dispatch schedules` (peers/app/schedules.ts).
+// Cards are compact (text and outcome clamped) and open in place into their detail.
 
 import { Phone } from './phone.ts'
 import type { TransportChoice } from './phone.ts'
 import { isFinal } from '../app/api.ts'
 import type { Attachment, DeviceView, ScheduleView, TaskOutput, TaskSummary } from '../app/api.ts'
+import { showSystemNotice, subscribeToPush } from './notifications.ts'
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector(sel) as T
 
@@ -22,9 +24,14 @@ function h (tag: string, attrs: Record<string, string> = {}, ...children: Array<
 
 let phone: Phone
 const seenFinal = new Set<string>()
-let open = new Set<string>()
 /** What the person is typing into a card (reply, note, follow-up): kept across re-renders. */
 const drafts = new Map<string, string>()
+/** Cards opened into their detail view. */
+const opened = new Set<string>()
+/** Tasks added here that no desktop had acknowledged when `add` returned: "sent" once one does. */
+const unacknowledged = new Map<string, string>()
+/** Device names by peer id, to show names where the log has ids. */
+let names = new Map<string, string>()
 
 async function main (): Promise<void> {
   const params = new URLSearchParams(location.search)
@@ -49,6 +56,9 @@ async function main (): Promise<void> {
   // must add the task, not submit the form natively (a reload that loses it).
   const pairing = invite !== null ? pairWith(invite) : undefined
   $('#add').addEventListener('submit', event => { void addTask(event) })
+  $('#text').addEventListener('keydown', event => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); ($('#add') as HTMLFormElement).requestSubmit() }
+  })
   $('#when').addEventListener('change', () => {
     const kind = ($('#when') as HTMLSelectElement).value
     const input = $('#when-value') as HTMLInputElement
@@ -67,9 +77,32 @@ async function main (): Promise<void> {
   $('#pair-form').addEventListener('submit', (e) => { e.preventDefault(); void pairWith(($('#invite') as HTMLInputElement).value) })
   $('#scan').addEventListener('click', () => { void scan() })
   $('#notify').addEventListener('click', () => { void Notification.requestPermission().then(render) })
-  for (const tab of document.querySelectorAll<HTMLButtonElement>('nav button')) {
-    tab.addEventListener('click', () => { document.body.dataset.tab = tab.dataset.tab ?? 'tasks'; render() })
+  const tabs = Array.from(document.querySelectorAll<HTMLButtonElement>('nav [role="tab"]'))
+  const select = (tab: HTMLButtonElement): void => {
+    document.body.dataset.tab = tab.dataset.tab ?? 'tasks'
+    for (const t of tabs) { t.setAttribute('aria-selected', String(t === tab)); t.tabIndex = t === tab ? 0 : -1 }
+    render()
   }
+  for (const tab of tabs) {
+    tab.addEventListener('click', () => { select(tab) })
+    tab.addEventListener('keydown', event => {
+      const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0
+      if (step === 0) return
+      const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length]!
+      select(next)
+      next.focus()
+    })
+  }
+  // A notification tapped: the service worker names the task (in a message, or `?task=` on a new window).
+  const shown = params.get('task')
+  if (shown !== null) opened.add(shown)
+  navigator.serviceWorker?.addEventListener('message', (event: MessageEvent<{ openTask?: string }>) => {
+    const id = event.data?.openTask
+    if (typeof id !== 'string') return
+    opened.add(id)
+    render()
+    requestAnimationFrame(() => { document.querySelector(`.task[data-id="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'center' }) })
+  })
   if ('serviceWorker' in navigator && params.get('sw') !== '0') {
     // Without it the page still works; it just does not open with no network.
     navigator.serviceWorker.register('./sw.js').catch((err: Error) => { console.warn(`dispatch: no offline app shell (${err.message})`) })
@@ -189,6 +222,7 @@ async function addTask (event: Event): Promise<void> {
         notice(`Task queued for ${e.targetName}; sending…`)
       }
     })
+    if (!result.delivered) unacknowledged.set(result.id, result.targetName)
     notice(result.delivered ? `Task sent: ${result.targetName} has it` : 'Task queued: it will be sent when the desktop is reachable')
   } catch (err) {
     notice(`Not added: ${(err as Error).message}`)
@@ -220,25 +254,25 @@ function noticeFinished (task: { id: string, status: string, text: string, resul
   seenFinal.add(task.id)
   const title = `Task ${task.status}: ${task.text.slice(0, 60)}`
   const body = (task.result ?? task.error ?? '').slice(0, 200)
-  if (document.hidden && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
-    new Notification(title, { body, tag: task.id }) // eslint-disable-line no-new
-  } else {
-    notice(title)
-  }
+  notify(title, body, task.id)
 }
 
-/** A request from the desktop: an OS notification when the page is in the background, else a notice. */
-function notify (title: string, body: string): void {
-  if (document.hidden && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
-    new Notification(title, { body }) // eslint-disable-line no-new
-  } else {
-    notice(`${title}: ${body}`)
-  }
+/**
+ * In the background: a notification through the service worker (tagged with the task, so the
+ * desktop's push for the same task does not show twice); in front, or without permission, a notice.
+ */
+function notify (title: string, body: string, tag?: string): void {
+  const inPage = (): void => { notice(body !== '' && tag === undefined ? `${title}: ${body}` : title) }
+  if (!document.hidden) { inPage(); return }
+  showSystemNotice(title, body, tag).then(shown => { if (!shown) inPage() }, (err: Error) => { console.warn(`dispatch: notification not shown (${err.message})`); inPage() })
 }
 
+/** A line in the notices area, under the header: it moves the content down and never covers it. */
 function notice (text: string): void {
-  const el = h('div', { class: 'notice', role: 'status' }, text)
-  $('#notices').append(el)
+  const el = h('div', { class: 'notice' }, text)
+  const area = $('#notices')
+  area.append(el)
+  while (area.children.length > 3) area.firstElementChild?.remove()
   setTimeout(() => { el.remove() }, 6000)
 }
 
@@ -254,6 +288,8 @@ function render (): void {
 
 function draw (devices: DeviceView[], tasks: TaskSummary[]): void {
   const desktops = devices.filter(d => d.role === 'desktop' && !d.revoked && !d.self)
+  names = new Map(devices.map(d => [d.peerId, d.name]))
+  void subscribeToPush(phone, devices)
   document.body.dataset.paired = desktops.length > 0 ? '1' : '0'
   $('#refusal').textContent = phone.refusal ?? ''
   $('#refusal').hidden = phone.refusal === null
@@ -312,6 +348,11 @@ function renderTasks (tasks: TaskSummary[]): void {
   const active = document.activeElement as HTMLInputElement | null
   const typing = active?.dataset?.draft
   const caret = active?.selectionStart ?? null
+  for (const [id, targetName] of unacknowledged) {
+    const t = tasks.find(task => task.id === id)
+    if (t === undefined) { unacknowledged.delete(id); continue }
+    if (t.received) { unacknowledged.delete(id); notice(`Task sent: ${targetName} has it`) }
+  }
   list.replaceChildren(...tasks.map(taskCard))
   if (typing !== undefined) {
     const again = list.querySelector<HTMLInputElement>(`input[data-draft="${CSS.escape(typing)}"]`)
@@ -321,35 +362,26 @@ function renderTasks (tasks: TaskSummary[]): void {
 }
 
 function taskCard (task: TaskSummary): HTMLElement {
-  const target = task.targetName ?? task.target.slice(-6)
-  const card = h('article', { class: `task ${task.status}`, 'data-id': task.id, 'data-status': task.status },
+  const target = task.targetName ?? names.get(task.target) ?? task.target.slice(-6)
+  const isOpen = opened.has(task.id)
+  const card = h('article', { class: `task ${task.status}${isOpen ? ' open' : ''}`, 'data-id': task.id, 'data-status': task.status },
     h('header', {},
       h('span', { class: `status ${task.status}` }, task.status),
       task.verified === false ? h('span', { class: 'unverified', title: 'No signed receipt from its desktop proves this outcome' }, 'unverified') : null,
       h('span', { class: 'target' }, `→ ${target}`),
       h('time', {}, new Date(task.createdAt).toLocaleTimeString())),
-    h('p', { class: 'text' }, task.text))
-  if (task.scope !== undefined) card.append(h('p', { class: 'scope' }, `in ${task.scope}`))
-  if (task.result !== null) card.append(h('pre', { class: 'result' }, task.result))
-  if (task.error !== null) card.append(h('pre', { class: 'error' }, task.error))
-  const outputs = task.outputs ?? []
-  if (outputs.length > 0) {
-    card.append(h('ul', { class: 'outputs' }, ...outputs.map(o => h('li', {}, `${o.path} (${o.size} bytes)`,
-      o.text !== undefined ? h('pre', {}, o.text.slice(0, 4000)) : downloadButton(task.id, o)))))
-  }
+    h('p', { class: 'text clamp' }, task.text))
+  if (unacknowledged.has(task.id) && !task.received) card.append(h('p', { class: 'receipt' }, 'saved here; not yet received by the desktop'))
   const log = task.log ?? []
-  if (log.length > 0) {
-    const details = h('details', { class: 'log' }, h('summary', {}, `Log (${log.length})`),
-      h('pre', {}, log.slice(-200).map(e => `${new Date(e.at).toLocaleTimeString()} ${e.kind}: ${e.text}`).join('\n')))
-    if (open.has(task.id) || task.status === 'running') details.setAttribute('open', '')
-    details.addEventListener('toggle', () => { if ((details as HTMLDetailsElement).open) open.add(task.id); else open.delete(task.id) })
-    card.append(details)
-  }
+  // While it runs, the newest line of its output (or progress), one line.
+  const last = log.at(-1)
+  if (!isFinal(task.status) && last !== undefined) card.append(h('p', { class: 'live clamp' }, withNames(last.text.split('\n').at(-1) ?? '')))
+  if (task.result !== null) card.append(h('pre', { class: 'result clamp' }, task.result))
+  if (task.error !== null) card.append(h('pre', { class: 'error clamp' }, task.error))
   const finished = isFinal(task.status)
   if (task.pending !== undefined) card.append(requestBox(task))
-  if (finished) card.append(followUpBox(task))
   if (!finished && !task.cancelRequested && task.createdBy === phone.peerId) {
-    const cancel = h('button', { class: 'cancel' }, 'Cancel')
+    const cancel = h('button', { class: 'cancel', type: 'button' }, 'Cancel')
     cancel.addEventListener('click', () => {
       phone.app.cancel({ id: task.id }).catch((err: Error) => { notice(`Not cancelled: ${err.message}`) })
     })
@@ -357,7 +389,35 @@ function taskCard (task: TaskSummary): HTMLElement {
   } else if (task.cancelRequested && !finished) {
     card.append(h('p', { class: 'scope' }, 'cancel requested…'))
   }
+  // The detail view: folder, outputs, the whole log, follow-up; the clamps come off while open.
+  const outputs = task.outputs ?? []
+  const detail = h('details', { class: 'detail' }, h('summary', { class: 'open-detail' }, isOpen ? 'Less' : `Details${outputs.length > 0 ? ` · ${outputs.length} file${outputs.length === 1 ? '' : 's'}` : ''}${log.length > 0 ? ` · log ${log.length}` : ''}`))
+  if (isOpen) detail.setAttribute('open', '')
+  detail.addEventListener('toggle', () => {
+    const now = (detail as HTMLDetailsElement).open
+    if (now === opened.has(task.id)) return
+    if (now) opened.add(task.id); else opened.delete(task.id)
+    card.classList.toggle('open', now)
+    render()
+  })
+  if (task.scope !== undefined) detail.append(h('p', { class: 'scope' }, `in ${task.scope}`))
+  if (outputs.length > 0) {
+    detail.append(h('ul', { class: 'outputs' }, ...outputs.map(o => h('li', {}, `${o.path} (${o.size} bytes)`,
+      o.text !== undefined ? h('pre', {}, o.text.slice(0, 4000)) : downloadButton(task.id, o)))))
+  }
+  if (log.length > 0) {
+    detail.append(h('pre', { class: 'log' }, log.slice(-200).map(e => `${new Date(e.at).toLocaleTimeString()} ${e.kind}: ${withNames(e.text)}`).join('\n')))
+  }
+  if (finished) detail.append(followUpBox(task))
+  card.append(detail)
   return card
+}
+
+/** A log line with the devices' names where it has their peer ids. */
+function withNames (text: string): string {
+  let out = text
+  for (const [peer, name] of names) if (out.includes(peer)) out = out.split(peer).join(`"${name}"`)
+  return out
 }
 
 /** An output too big for the document: fetched from the desktop on demand (verified by sha256), then saved. */

@@ -17,6 +17,7 @@ import { MemoryRefusalLog } from '../app/refusals.ts'
 import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
 import { readPublishedAddrs } from '../app/published-addrs.ts'
 import { browserDeviceName } from './device-name.ts'
+import { presenceOf, publishPresence } from '../app/presence.ts'
 
 /** The one space every device of a user shares (the same name as peers/device SPACE_NAME). */
 export const SPACE_NAME = 'dispatch'
@@ -200,6 +201,18 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
 
   /** Revoked in the space: desktops refuse it for good; it can only pair again as a new device (`reset`). */
   get revoked (): boolean { return this.refusal === REVOKED }
+
+  /** The Web Push keys (VAPID) of the desktops online now, from their presence. */
+  vapidKeys (): Map<string, string> {
+    const out = new Map<string, string>()
+    for (const [peer, p] of presenceOf(this.space)) if (p.vapidKey !== undefined) out.set(peer, p.vapidKey)
+    return out
+  }
+
+  /** Gives desktop `to` this page's push subscription (in this device's presence; the desktop keeps it). */
+  publishPushSubscription (to: string, subscription: unknown): void {
+    publishPresence(this.space, { peerId: this.peerId, name: this.name, role: this.role, push: { to, subscription } })
+  }
 
   /** Paired again: forget an old refusal. */
   clearRefusal (): void {

@@ -131,6 +131,7 @@ if (skipped !== null) {
     const done = card('plan dinner', 'done')
     await done.waitFor({ timeout: 30_000 })
     assert.equal(toolResults(requestsOf('plan dinner').at(-1)!).map(r => r.text), ['pasta, please'])
+    await done.locator('summary.open-detail').click() // a compact card opens into its detail
     await done.locator('input.follow-text').fill('something lighter?')
     await done.locator('button.follow-up').click()
     await card('something lighter\\?', 'done').waitFor({ timeout: 30_000 })
@@ -155,6 +156,7 @@ if (skipped !== null) {
     await add('make a big file')
     const done = card('make a big file', 'done')
     await done.waitFor({ timeout: 30_000 })
+    await done.locator('summary.open-detail').click()
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), done.locator('button.download').click()])
     const saved = join(root, 'downloaded.txt')
     await download.saveAs(saved)
