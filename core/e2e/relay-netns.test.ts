@@ -59,7 +59,9 @@ test.after(async () => {
 
 const name = 'two namespaces that reach only the relay: desktop and phone sync through it; the direct address is unreachable'
 if (skipped !== null) {
-  test(`SKIPPED (${skipped}): ${name}`, () => { console.log(`  skipped: ${skipped}`) })
+  // Reported as a skip (uvu's "Skipped:", which the runner counts), never as a passing test.
+  console.log(`SKIPPED: ${name}: ${skipped}`)
+  test.skip(`${name} (skipped: ${skipped})`, () => {})
 } else {
   test(name, async () => {
     dir = await mkdtemp(join(tmpdir(), 'dispatch-netns-'))
