@@ -5,7 +5,12 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
-export interface JsonLinesProcessOptions { cwd?: string, env?: NodeJS.ProcessEnv }
+export interface JsonLinesProcessOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** A command that runs node, e.g. `['ip', 'netns', 'exec', NAME]` to run it in a network namespace. */
+  prefix?: string[]
+}
 
 /** `node ...args`, its stdout read as JSON lines (other lines ignored), each with the time it arrived. */
 export class JsonLinesProcess {
@@ -18,7 +23,8 @@ export class JsonLinesProcess {
   private readonly taken = new Set<number>()
 
   constructor (args: string[], options: JsonLinesProcessOptions = {}) {
-    this.child = spawn(process.execPath, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: options.env })
+    const [command, ...before] = [...(options.prefix ?? []), process.execPath]
+    this.child = spawn(command, [...before, ...args], { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: options.env })
     this.child.stderr!.on('data', d => { this.stderr += d; this.wake() })
     this.exited = new Promise(resolve => this.child.on('exit', code => { this.wake(); resolve(code) }))
     createInterface({ input: this.child.stdout! }).on('line', line => {
