@@ -55,6 +55,7 @@ export { signStatement, verifyStatement, signRecord, verifyRecord, UnsupportedKe
 export type { Statement, Admission, Revocation, SignedStatement } from './trust/statement.ts'
 export { loadOrCreateIdentity, IdentityFileError } from './identity.ts'
 export { desktopListenAddrs, loopbackListenAddrs, ListenError } from './net/libp2p.ts'
+export { releaseNativeTransports } from './net/native-transports.ts'
 export { FrameTooLargeError, MalformedFrameError } from './net/stream-channel.ts'
 export type { Storage } from './store/storage.ts'
 export { FileStore } from './store/file-store.ts'

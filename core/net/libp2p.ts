@@ -18,6 +18,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_TCP_PORT, DEFAULT_WS_PORT, MDNS_INTERVAL_MS } from '../constants.ts'
 import { relaySlots } from './relay-slots.ts'
 import { tunedTransport } from './tuned-transport.ts'
+import { markNativeWebRTCLoaded } from './native-transports.ts'
 import type { RelaySlots } from './relay-slots.ts'
 
 export type DispatchLibp2p = Libp2p<{ identify: Identify, ping: Ping, dcutr: unknown, relaySlots: RelaySlots, mdns?: PeerDiscovery }>
@@ -68,6 +69,7 @@ export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promis
   const webrtc = listen.some(a => a.includes('/webrtc-direct'))
     ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] } })]
     : []
+  if (webrtc.length > 0) markNativeWebRTCLoaded()
   // Imported only when wanted: it needs node:dgram, which browsers do not have.
   const mdns = mdnsOptions !== undefined ? (await import('@libp2p/mdns')).mdns : undefined
   try {

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { sep } from 'node:path'
 import type { ParseArgsOptionsConfig } from 'node:util'
 import { resolveHomeDir } from '../home/layout.ts'
+import { releaseNativeTransports } from '../../core/net/native-transports.ts'
 import { BadValueError, UsageError } from './verb.ts'
 import type { Verb, VerbContext, OptionValue } from './verb.ts'
 import { verbs as defaultVerbs } from './verbs/index.ts'
@@ -181,6 +182,9 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<voi
     env: process.env,
     signal: abort.signal
   })
+  // Every node is stopped by now (verbs close their device before returning): let native
+  // transport threads end before Node tears the process down.
+  await releaseNativeTransports()
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)
   process.exitCode = code
