@@ -6,6 +6,7 @@ import { sep } from 'node:path'
 import type { ParseArgsOptionsConfig } from 'node:util'
 import { resolveHomeDir } from '../home/layout.ts'
 import { releaseNativeTransports } from '../../core/net/native-transports.ts'
+import { DEFAULT_TCP_PORT } from '../../core/constants.ts'
 import { BadValueError, UsageError } from './verb.ts'
 import type { Verb, VerbContext, OptionValue } from './verb.ts'
 import { verbs as defaultVerbs } from './verbs/index.ts'
@@ -106,7 +107,7 @@ function parseVerbArgs (verb: Verb, args: string[], io: CliIo): VerbContext | 'h
 
 /** What to do about a named error whose message (written where it happened) cannot know the command line. */
 const NEXT_STEP: Record<string, string> = {
-  ListenError: 'give --listen an address of this machine, e.g. /ip4/0.0.0.0/tcp/4001'
+  ListenError: `give --listen an address of this machine, e.g. /ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`
 }
 
 /** File-system errors on the home, by code: what happened, in words. */
