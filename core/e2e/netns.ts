@@ -28,6 +28,7 @@ export function setUpRelayNamespaces (tag: string): RelayNamespaces | string {
   if (process.getuid?.() !== 0) return 'not root'
   const ns = { relay: `${tag}-relay`, desk: `${tag}-desk`, phone: `${tag}-phone` }
   const tearDown = (): void => {
+    // A namespace that was never made (set-up failed half way) has nothing to delete.
     for (const name of Object.values(ns)) { try { ip('netns', 'del', name) } catch {} }
   }
   try {
