@@ -44,7 +44,9 @@ test.after(async () => {
 
 const name = 'a desktop restarted on a new port is found again by its phone through mDNS, without re-pairing'
 if (skipped !== null) {
-  test(`SKIPPED (${skipped}): ${name}`, () => { console.log(`  skipped: ${skipped}`) })
+  // Reported as a skip (uvu's "Skipped:", which the runner counts), never as a passing test.
+  console.log(`SKIPPED: ${name}: ${skipped}`)
+  test.skip(`${name} (skipped: ${skipped})`, () => {})
 } else {
   test(name, async () => {
     const [deskDir, phoneDir] = [await mkdtemp(join(tmpdir(), 'dispatch-mdns-')), await mkdtemp(join(tmpdir(), 'dispatch-mdns-'))]

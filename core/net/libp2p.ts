@@ -14,9 +14,11 @@ import type { Ping } from '@libp2p/ping'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import type { ConnectionGater, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { ADDRESS_DIAL_TIMEOUT_MS, DEFAULT_TCP_PORT, DEFAULT_WS_PORT, DIAL_TIMEOUT_MS, MDNS_INTERVAL_MS } from '../constants.ts'
 import { relaySlots } from './relay-slots.ts'
 import { tunedTransport } from './tuned-transport.ts'
+import { markNativeWebRTCLoaded } from './native-transports.ts'
 import type { RelaySlots } from './relay-slots.ts'
 import type { WebRTCCertificate } from './webrtc-certificate.ts'
 
@@ -52,18 +54,45 @@ export function loopbackListenAddrs (): string[] {
   return ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
 }
 
-/** Create and start a libp2p node. */
+/** A listen address that is not a multiaddr, or that this machine cannot listen on (the message names it and why). */
+export class ListenError extends Error {
+  override name = 'ListenError'
+}
+
+/** Create and start a libp2p node. Throws `ListenError` for a listen address it cannot use. */
 export async function createLibp2pNode (options: Libp2pNodeOptions = {}): Promise<DispatchLibp2p> {
   const mdnsOptions = options.mdns === true ? {} : options.mdns === false ? undefined : options.mdns
   const listen = options.listen ?? desktopListenAddrs()
+  for (const addr of listen) {
+    try { multiaddr(addr) } catch (err) { throw new ListenError(`cannot listen on ${addr}: not a valid multiaddr (${(err as Error).message.split('\n')[0]})`) }
+  }
   // WebRTC-direct lets a phone's browser page, served from any HTTPS origin, reach a desktop that has
   // no TLS certificate. Loaded only when listened on (it brings the node-datachannel native module);
   // no ICE servers: a LAN desktop needs no STUN, and nothing should call out to one.
   const webrtc = listen.some(a => a.includes('/webrtc-direct'))
     ? [(await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration: { iceServers: [] }, ...(options.webrtcCertificate !== undefined ? { certificate: options.webrtcCertificate } : {}) })]
     : []
+  if (webrtc.length > 0) markNativeWebRTCLoaded()
   // Imported only when wanted: it needs node:dgram, which browsers do not have.
   const mdns = mdnsOptions !== undefined ? (await import('@libp2p/mdns')).mdns : undefined
+  try {
+    return await startLibp2p(options, listen, webrtc, mdns, mdnsOptions)
+  } catch (err) {
+    if ((err as Error).name === 'UnsupportedListenAddressesError') throw new ListenError(describeListenFailure((err as Error).message))
+    throw err
+  }
+}
+
+/**
+ * libp2p lists each failed address with its error's whole stack: keep the address and the
+ * error's first line (`listen EADDRNOTAVAIL: address not available 192.0.2.1`).
+ */
+function describeListenFailure (message: string): string {
+  const failed = Array.from(message.matchAll(/^\s*(\/\S+): (?:\w*Error: )?(.*)$/gm), m => `${m[1]} (${m[2].trim()})`)
+  return failed.length > 0 ? `cannot listen on ${failed.join(', ')}` : 'cannot listen on the configured addresses'
+}
+
+async function startLibp2p (options: Libp2pNodeOptions, listen: string[], webrtc: NonNullable<Libp2pOptions['transports']>, mdns: typeof import('@libp2p/mdns').mdns | undefined, mdnsOptions: { interval?: number } | undefined): Promise<DispatchLibp2p> {
   return await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen },

@@ -375,7 +375,7 @@ export async function acceptInvite (node: SyncNode, space: Space, invite: string
     const signal = anySignal(AbortSignal.timeout(DIAL_TIMEOUT_MS), options.signal)
     stream = await node.libp2p.dialProtocol(parsed.addrs, PAIR_PROTOCOL, { signal, runOnLimitedConnection: true })
   } catch (err) {
-    throw new PairingUnreachableError(`could not reach "${parsed.name}" to pair (${firstLine(err)}); is its invite still open, and is it reachable from here?`)
+    throw new PairingUnreachableError(describePairDialFailure(parsed.name, err))
   }
   const channel = new StreamChannel(stream, { maxFrameBytes: PAIR_MAX_FRAME_BYTES, maxMessageBytes: PAIR_MAX_FRAME_BYTES })
   try {
@@ -487,6 +487,21 @@ function anySignal (a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
   return b === undefined ? a : AbortSignal.any([a, b])
 }
 
+/**
+ * Why the dial to the inviting device failed, for a person. A gate that refuses the connection
+ * (this device was revoked there, or no invite is open) ends it with an `Event`, not an Error.
+ */
+function describePairDialFailure (name: string, err: unknown): string {
+  const text = firstLine(err)
+  if (err instanceof Error && /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|timed out|aborted|no valid addresses/i.test(`${err.name} ${text}`)) {
+    return `could not reach "${name}" to pair (${text}); is it running, and is it reachable from here?`
+  }
+  return `"${name}" refused the connection: this device was revoked there, or its invite is no longer open; ask for a new invite`
+}
+
 function firstLine (err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]
+  if (err instanceof Error) return err.message.split('\n')[0]
+  // An Event (a closed or reset connection) says only its type.
+  if (typeof Event !== 'undefined' && err instanceof Event) return `connection ${err.type}`
+  return String(err).split('\n')[0]
 }

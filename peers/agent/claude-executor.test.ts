@@ -118,7 +118,8 @@ test('with --approval-timeout 0, refused calls return error tool results and the
     assert.ok(r2[0]!.is_error, 'bash is not offered without the terminal, so the runner refuses the call')
     assert.is(await fs.readFile(path.join(s.docs, 'ref.md'), 'utf8'), 'reference')
     const audit = await readAudit(s.home)
-    assert.equal(audit.map((a) => [a.tool, a.decision]), [['read', 'denied'], ['write', 'denied']])
+    // The SDK runs the two calls of one turn in parallel: which is audited first is not part of the contract.
+    assert.equal(audit.map((a) => `${a.tool} ${a.decision}`).sort(), ['read denied', 'write denied'])
     assert.ok(s.phone.log(t.id).some((e) => e.text.startsWith('refused: read')))
   } finally { await s.done() }
 })

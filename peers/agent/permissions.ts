@@ -121,6 +121,25 @@ export async function realLocation (abs: string): Promise<string> {
   }
 }
 
+/** The folder a task would start in is missing (or is a file): said before anything runs in it. */
+export class MissingFolderError extends Error {
+  override name = 'MissingFolderError'
+}
+
+/** Commands started in a missing folder fail as `spawn /bin/sh ENOENT` or exit 127: say what is wrong instead. */
+async function assertFolder (dir: string, fromTask: boolean): Promise<void> {
+  let st: Awaited<ReturnType<typeof fs.stat>>
+  try {
+    st = await fs.stat(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err
+    throw new MissingFolderError(fromTask
+      ? `the task's folder ${dir} does not exist on this desktop; add the task again with --in an existing folder`
+      : `this desktop's granted folder ${dir} does not exist; create it, or restart the desktop with --allow an existing folder`)
+  }
+  if (!st.isDirectory()) throw new MissingFolderError(`${dir} is a file, not a folder; add the task again with --in a folder`)
+}
+
 /** The grants of one task: the desktop's grants, narrowed to the task's scope when it has one. */
 export class Permissions {
   readonly grants: Grants
@@ -138,6 +157,7 @@ export class Permissions {
       const d = await p.#decideIgnoringScope(scope, 'read')
       if (!d.allowed) throw new PermissionDeniedError(`the task's folder ${scope} is not inside a folder this desktop granted (${d.reason})`, scope)
     }
+    if (scope !== undefined || grants.readWrite.length + grants.readOnly.length > 0) await assertFolder(p.workdir(), scope !== undefined)
     return p
   }
 

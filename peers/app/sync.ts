@@ -15,11 +15,19 @@ export class NoKnownPeersError extends Error {
 
 const NO_PEERS = 'no paired device to sync with yet (pair first: dispatch join)'
 
+/** Nobody to sync with: never paired, or every device this one was paired with is revoked. */
+function noPeers (ctx: AppContext): string {
+  const self = ctx.device.node.peerId
+  const revoked = ctx.device.space.members.list().filter(m => m.peerId !== self && m.revokedAt !== undefined)
+  if (revoked.length === 0) return NO_PEERS
+  return `every device this one was paired with is revoked (${revoked.map(m => `"${m.name}"`).join(', ')}); pair with another device: dispatch join`
+}
+
 export async function syncOnce (ctx: AppContext, input: { timeoutMs?: number }): Promise<SyncResult> {
   const { node, space } = ctx.device
   const timeoutMs = input.timeoutMs ?? 10_000
   const peers = node.knownPeers()
-  if (peers.length === 0) throw new NoKnownPeersError(NO_PEERS)
+  if (peers.length === 0) throw new NoKnownPeersError(noPeers(ctx))
   const results = await Promise.all(peers.map(async ({ peerId }): Promise<DeviceRef & { error?: string }> => {
     const name = ctx.nameOf(peerId)
     // Listening before dialling: the first sync may complete while the dial resolves.
@@ -62,7 +70,7 @@ export async function followSync (ctx: AppContext, options: CallOptions<FollowEv
   for (const peer of space.connectedPeers()) if (space.session(peer)?.synced === true) onSynced(peer)
   try {
     const peers = node.knownPeers()
-    if (peers.length === 0) throw new NoKnownPeersError(NO_PEERS)
+    if (peers.length === 0) throw new NoKnownPeersError(noPeers(ctx))
     await Promise.all(peers.map(async ({ peerId }) => {
       try {
         await node.connectPeer(peerId)

@@ -2,9 +2,12 @@
 // error into one line on stderr (0 success, 1 failure, 2 usage error).
 
 import { parseArgs } from 'node:util'
+import { sep } from 'node:path'
 import type { ParseArgsOptionsConfig } from 'node:util'
 import { resolveHomeDir } from '../home/layout.ts'
-import { UsageError } from './verb.ts'
+import { releaseNativeTransports } from '../../core/net/native-transports.ts'
+import { DEFAULT_TCP_PORT } from '../../core/constants.ts'
+import { BadValueError, UsageError } from './verb.ts'
 import type { Verb, VerbContext, OptionValue } from './verb.ts'
 import { verbs as defaultVerbs } from './verbs/index.ts'
 
@@ -28,6 +31,7 @@ const INTERNAL_ERRORS = new Set(['TypeError', 'ReferenceError', 'RangeError', 'S
 export async function runCli (argv: string[], io: CliIo, verbs: Verb[] = defaultVerbs): Promise<number> {
   const table = new Map(verbs.map(v => [v.name, v]))
   let verb: Verb | undefined
+  let home: string | undefined
   try {
     const { verbName, rest, help } = splitVerb(argv)
     if (verbName === undefined || verbName === 'help') {
@@ -45,6 +49,7 @@ export async function runCli (argv: string[], io: CliIo, verbs: Verb[] = default
     verb = table.get(verbName)
     if (verb === undefined) throw new UsageError(`unknown verb "${verbName}"`)
     const ctx = parseVerbArgs(verb, rest, io)
+    if (ctx !== 'help') home = ctx.home
     if (ctx === 'help') {
       io.stdout(`${verbUsage(verb)}\n  ${verb.summary}\n`)
       return 0
@@ -52,11 +57,15 @@ export async function runCli (argv: string[], io: CliIo, verbs: Verb[] = default
     await verb.run(ctx)
     return 0
   } catch (err) {
+    if (err instanceof BadValueError) {
+      io.stderr(`dispatch: ${oneLine(err.message)}\n`)
+      return 2
+    }
     if (err instanceof UsageError) {
       io.stderr(`dispatch: ${err.message}\n${verb !== undefined ? verbUsage(verb) : `usage: dispatch <verb> ${GLOBAL_USAGE} ... (see dispatch help)`}\n`)
       return 2
     }
-    io.stderr(`dispatch: ${describeError(err)}\n`)
+    io.stderr(`dispatch: ${describeError(err, home)}\n`)
     if (io.env.DISPATCH_DEBUG === '1' && err instanceof Error && err.stack !== undefined) io.stderr(err.stack + '\n')
     return 1
   }
@@ -96,12 +105,32 @@ function parseVerbArgs (verb: Verb, args: string[], io: CliIo): VerbContext | 'h
   }
 }
 
+/** What to do about a named error whose message (written where it happened) cannot know the command line. */
+const NEXT_STEP: Record<string, string> = {
+  ListenError: `give --listen an address of this machine, e.g. /ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`
+}
+
+/** File-system errors on the home, by code: what happened, in words. */
+const HOME_ERRORS: Record<string, string> = {
+  EEXIST: 'is a file, not a folder',
+  ENOTDIR: 'is inside a file, not a folder',
+  EROFS: 'is on a read-only file system',
+  EACCES: 'is not writable by this user',
+  EPERM: 'is not writable by this user',
+  ENOSPC: 'is on a full disk'
+}
+
 /** One line, whatever was thrown. Named errors carry messages written for the user. */
-export function describeError (err: unknown): string {
+export function describeError (err: unknown, home?: string): string {
   if (!(err instanceof Error)) return oneLine(String(err))
   const message = oneLine(err.message !== '' ? err.message : err.name)
   if (INTERNAL_ERRORS.has(err.name)) return `internal error (${err.name}): ${message} (DISPATCH_DEBUG=1 shows where)`
-  return message
+  const { code, path } = err as NodeJS.ErrnoException
+  if (home !== undefined && code !== undefined && Object.hasOwn(HOME_ERRORS, code) && typeof path === 'string' && (path === home || path.startsWith(home + sep))) {
+    return `${path} ${HOME_ERRORS[code]} (${code}); use another --home, or fix this one`
+  }
+  const next = Object.hasOwn(NEXT_STEP, err.name) ? NEXT_STEP[err.name] : undefined
+  return next !== undefined ? `${message}; ${next}` : message
 }
 
 function oneLine (text: string): string {
@@ -139,12 +168,24 @@ export async function main (argv: string[] = process.argv.slice(2)): Promise<voi
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // The reader went away (`dispatch tasks | head -1`): what is left has no one to read it.
+  // Stop writing and wind down like on a signal; a closed pipe is not an error of this command.
+  let readerGone = false
+  const onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err
+    readerGone = true
+    if (!abort.signal.aborted) abort.abort()
+  }
+  process.stdout.on('error', onStdoutError)
   const code = await runCli(argv, {
-    stdout: text => { process.stdout.write(text) },
+    stdout: text => { if (!readerGone) process.stdout.write(text) },
     stderr: text => { process.stderr.write(text) },
     env: process.env,
     signal: abort.signal
   })
+  // Every node is stopped by now (verbs close their device before returning): let native
+  // transport threads end before Node tears the process down.
+  await releaseNativeTransports()
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)
   process.exitCode = code

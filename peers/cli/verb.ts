@@ -39,3 +39,11 @@ export interface VerbContext {
 export class UsageError extends Error {
   name = 'UsageError'
 }
+
+/**
+ * A value an option or argument cannot take (an empty `--to`): exit code 2 like a usage error,
+ * but only the one line that names it, since the usage line would not say what to change.
+ */
+export class BadValueError extends UsageError {
+  override name = 'BadValueError'
+}

@@ -40,6 +40,9 @@ export interface OpenDeviceOptions {
   mdns?: boolean
   /** Where problems nobody waits for are told (default: a line on stderr). */
   report?: (line: string) => void
+  /** Open the store and the blob store from here instead of the home (a read-only home's copy). */
+  storeDir?: string
+  blobsDir?: string
 }
 
 export class Device implements DeviceRuntime {
@@ -146,7 +149,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     })
     node.on('address-book-error', err => { report(`could not save the address book (${err.message}); members are still reached this run`) })
     for (const [peer, known] of Object.entries(config.peers ?? {})) node.addressBook.remember(peer, known.addrs ?? [])
-    const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: layout.store }), limits: TASK_SPACE_LIMITS })
+    const space = await node.openSpace(SPACE_NAME, { storage: new FileStore({ dir: options.storeDir ?? layout.store }), limits: TASK_SPACE_LIMITS })
     const pairing = new PairingService(node, space, { name, role, peerRole: 'phone' })
     await pairing.start()
     const self = space.members.get(node.peerId)
@@ -155,7 +158,7 @@ export async function openDevice (options: OpenDeviceOptions): Promise<Device> {
     }
     publishPresence(space, { peerId: node.peerId, name, role })
     if (role === 'desktop') keepAddrsPublished(space, node)
-    const blobs = await FileBlobStore.open(layout.blobs)
+    const blobs = await FileBlobStore.open(options.blobsDir ?? layout.blobs)
     const blobServer = await serveBlobs(node, blobs, { log: report })
     return new Device({ layout, lock: options.lock, node, space, pairing, name, role, settings, archive: new ArchiveFile(layout.dir), refusals: new RefusalLogFile(layout.dir), blobs, blobServer, report })
   } catch (err) {

@@ -3,6 +3,7 @@
 // for the length of the call (and, with `serve`, answering other verbs on the socket meanwhile).
 
 import { openOrCall } from '../home/access.ts'
+import { homeIsReadOnly, copyForReading } from '../home/read-only.ts'
 import { controlClient, serveControl } from '../home/control.ts'
 import { API_INPUTS } from '../app/api.ts'
 import type { DispatchApi } from '../app/api.ts'
@@ -14,6 +15,8 @@ export interface ReachOptions {
   open: Omit<OpenDeviceOptions, 'home' | 'lock'>
   /** While the home is open here, answer other verbs on its control socket. */
   serve?: boolean
+  /** The verb only reads: a home this process cannot write is read from a copy of its store, unlocked. */
+  readOnly?: boolean
 }
 
 export interface ReachedApp {
@@ -25,6 +28,11 @@ export interface ReachedApp {
 }
 
 export async function reachApp (home: string, options: ReachOptions): Promise<ReachedApp> {
+  if (options.readOnly === true && await homeIsReadOnly(home)) {
+    const copy = await copyForReading(home)
+    const held = await openApp({ ...options.open, home, lock: copy.lock, storeDir: copy.store, blobsDir: copy.blobs })
+    return { api: held.app, via: 'home', close: async () => await held.close() }
+  }
   // Another verb holding the home is said where this verb reports (stderr by default), then waited for.
   const report = options.open.report
   const access = await openOrCall(home, report !== undefined ? { onWait: report } : {})

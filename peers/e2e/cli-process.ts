@@ -13,8 +13,9 @@ const BIN = join(import.meta.dirname, '..', 'cli', 'bin.js')
 export interface RunResult { code: number | null, stdout: string, stderr: string, json: any[] }
 
 /** Runs `dispatch --home HOME ...args` to completion. */
-export async function dispatch (home: string, args: string[], options: { timeoutMs?: number, input?: string } = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPATCH_HOME: '' } })
+export async function dispatch (home: string, args: string[], options: { timeoutMs?: number, input?: string, prefix?: string[] } = {}): Promise<RunResult> {
+  const [command, ...before] = [...(options.prefix ?? []), process.execPath]
+  const child = spawn(command, [...before, BIN, '--home', home, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPATCH_HOME: '' } })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', d => { stdout += d })
@@ -28,8 +29,8 @@ export async function dispatch (home: string, args: string[], options: { timeout
 }
 
 /** Runs and expects exit 0; returns the JSON lines. */
-export async function ok (home: string, args: string[]): Promise<any[]> {
-  const r = await dispatch(home, args)
+export async function ok (home: string, args: string[], prefix?: string[]): Promise<any[]> {
+  const r = await dispatch(home, args, prefix !== undefined ? { prefix } : {})
   if (r.code !== 0) throw new Error(`dispatch ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
   return r.json
 }

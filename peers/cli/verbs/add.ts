@@ -8,7 +8,7 @@ import { withApp } from '../../device/reach.ts'
 import { homeLayout } from '../../home/layout.ts'
 import type { Attachment } from '../../app/api.ts'
 import { describeTask, formatTime } from '../format.ts'
-import { UsageError } from '../verb.ts'
+import { BadValueError, UsageError } from '../verb.ts'
 import type { Verb, VerbContext } from '../verb.ts'
 
 export class TaskFailedError extends Error {
@@ -28,6 +28,14 @@ function notSaved (err: unknown): unknown {
   const e = err as NodeJS.ErrnoException
   const full = e?.code === 'ENOSPC' || e?.code === 'EDQUOT'
   return e?.name === 'StorageFailedError' || full ? new NotSavedError(`not saved: ${e.message}`) : err
+}
+
+/** Empty values that would only fail later, on the desktop: refused before anything is queued. */
+function refuseEmpty (text: string, to: string | undefined, dir: string | undefined): void {
+  if (to !== undefined && to.trim() === '') throw new BadValueError('--to is empty; give a desktop\'s name or peer id (dispatch devices lists them), or leave --to out for the default')
+  if (dir !== undefined && dir.trim() === '') throw new BadValueError('--in is empty; give the folder on the desktop to run in, or leave --in out')
+  if (text.trim() === '') throw new BadValueError('the task text is empty; say what to do, or `$ COMMAND` for a shell command')
+  if (/^\$\s*$/.test(text.trim())) throw new BadValueError('the command after `$ ` is empty; write it, e.g. dispatch add \'$ make test\'')
 }
 
 export const add: Verb = {
@@ -50,6 +58,7 @@ export const add: Verb = {
     const dir = ctx.values.in as string | undefined
     const to = ctx.values.to as string | undefined
     const wait = ctx.values.wait === true
+    refuseEmpty(text, to, dir)
     const when = { at: ctx.values.at as string | undefined, every: ctx.values.every as string | undefined, cron: ctx.values.cron as string | undefined, tz: ctx.values.tz as string | undefined }
     if (when.at !== undefined || when.every !== undefined || when.cron !== undefined || when.tz !== undefined) {
       if (wait) throw new UsageError('--wait is for one task now; a schedule\'s runs are listed by dispatch schedules')

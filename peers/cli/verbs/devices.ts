@@ -20,7 +20,7 @@ export const devices: Verb = {
       else ctx.print(`tasks now go to "${picked.name}" unless --to says otherwise`)
       return
     }
-    const list = await withApp(ctx.home, open, async api => await api.devices({}, { signal: ctx.signal }))
+    const list = await withApp(ctx.home, { ...open, readOnly: true }, async api => await api.devices({}, { signal: ctx.signal }))
     if (ctx.json) { ctx.printJson(list); return }
     if (list.length === 0) { ctx.print('no paired devices yet (dispatch pair / dispatch join)'); return }
     for (const d of list) {

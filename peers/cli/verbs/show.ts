@@ -21,7 +21,7 @@ export const show: Verb = {
     const save = ctx.values.save as string | undefined
     // Saving dials the desktop: the node then needs its members' addresses, like sync does.
     const open = save !== undefined ? { listen: [] } : { listen: [], dialMembers: false }
-    const { task, saved } = await withApp(ctx.home, { open }, async api => {
+    const { task, saved } = await withApp(ctx.home, { open, readOnly: save === undefined }, async api => {
       const task = await api.show({ id: ctx.positionals[0] }, { signal: ctx.signal })
       if (save === undefined) return { task, saved: [] }
       const { outputs } = await api.fetchOutputs({ id: task.id }, { signal: ctx.signal })

@@ -20,7 +20,7 @@ export const tasks: Verb = {
   async run (ctx) {
     const status = ctx.values.status as string | undefined
     if (status !== undefined && !(TASK_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status takes one of ${TASK_STATUSES.join(', ')}`)
-    const list = await withApp(ctx.home, { open: { listen: [], dialMembers: false } }, async api => await api.tasks({
+    const list = await withApp(ctx.home, { open: { listen: [], dialMembers: false }, readOnly: true }, async api => await api.tasks({
       all: ctx.values.all === true,
       archived: ctx.values.archived === true,
       ...(status !== undefined ? { status: status as TaskStatus } : {})

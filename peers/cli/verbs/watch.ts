@@ -67,7 +67,7 @@ export const watch: Verb = {
         const me = await api.status({})
         // Sync events (synced, disconnected, refused, unreachable) alongside the task events.
         const following = api.follow({}, { signal: ctx.signal, onEvent }).catch((err: Error) => {
-          if (err.name === 'NoKnownPeersError') ctx.note('dispatch: no paired device to sync with yet (pair first: dispatch join); watching local changes only')
+          if (err.name === 'NoKnownPeersError') ctx.note(`dispatch: ${err.message}; watching local changes only`)
           else ctx.note(`dispatch: ${err.message}`)
         })
         if (ctx.json) ctx.printJson({ event: 'watching', peerId: me.peerId, name: me.name })
