@@ -4,7 +4,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as fs from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { createHash } from 'node:crypto'
@@ -160,8 +160,13 @@ test('cancel from the phone: the command is ended (its whole process group), sta
     w.phone.requestCancel(t.id)
     await until(() => finished(w.phone.get(t.id)), 60_000, 'cancelled')
     assert.is(w.phone.get(t.id)!.status, 'cancelled')
-    const alive = (): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
-    await until(() => !alive(), 30_000, 'the command\'s shell gone')
+    // Gone, or a zombie (ended; whoever it was left to may not reap it): nothing of it runs.
+    const running = (): boolean => {
+      let stat: string
+      try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8') } catch { return false }
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+    }
+    await until(() => !running(), 30_000, 'the command\'s shell ended')
     assert.not.ok(await fs.stat(path.join(w.work, 'after.txt')).catch(() => false), 'nothing ran after')
   } finally { await w.done() }
 })

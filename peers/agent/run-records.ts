@@ -62,6 +62,8 @@ export class RunRecords {
       // Its gate closes unopened: the shell exits without running the command.
       gate.destroy()
       await ended
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new Error('not started: the desktop\'s disk is full, and a command is recorded on disk before it starts (so that a crash never runs it twice); free space on the desktop, then add the task again')
       throw new Error(`cannot record the command before it starts: ${(err as Error).message}`)
     }
     gate.end('go\n')

@@ -10,11 +10,16 @@ import { openSpace, MemoryStore } from '../../core/index.ts'
 import type { Space } from '../../core/index.ts'
 import { publishAddrs, readPublishedAddrs } from './published-addrs.ts'
 
+const opened: Space[] = []
+// Each space runs an awareness timer until it is closed.
+test.after(async () => { await Promise.all(opened.map(async s => await s.close())) })
+
 async function device (): Promise<{ id: string, space: Space }> {
   const key = await generateKeyPair('Ed25519')
   const id = peerIdFromPrivateKey(key).toString()
   const space = await openSpace('dispatch', { storage: new MemoryStore(), identity: key })
   space.members.add({ peerId: id, name: 'desk', role: 'desktop', pairedAt: 1, pairedBy: id })
+  opened.push(space)
   return { id, space }
 }
 
