@@ -84,9 +84,14 @@ test('a transfer cut in the middle resumes where it stopped (no chunk asked for 
 test('a stranger is refused; an unknown hash and a blob over the cap give named errors', async () => {
   const hash = await ownerStore.put(patternBytes(600_000, 13))
   const theirs = await FileBlobStore.open(path.join(dir, 'stranger'))
+  // The owner's gate closes the stranger's connection right after the handshake: the stranger's
+  // dial may fail (a reset) or succeed and its blob stream then fail (an EOF, a close). Whichever
+  // it meets, the refusal has one name; asked again (a fresh dial, or the reconnection's) likewise.
   await stranger.connect(owner.addrs()).catch(() => {}) // the gate may drop the connection at once
-  const refused = await fetchBlob(stranger, owner.peerId, hash, theirs).then(() => 'fetched', (err: Error) => `${err.name}: ${err.message}`)
-  assert.ok(/^(BlobRefusedError|BlobTransferCutError|UnknownPeerAddressError)/.test(refused), refused)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const refused = await fetchBlob(stranger, owner.peerId, hash, theirs).then(() => 'fetched', (err: Error & { code?: string }) => `${err.name} (${err.code ?? ''}): ${err.message}`)
+    assert.match(refused, /^BlobRefusedError \(not-a-member\): /, refused)
+  }
   assert.is(await theirs.partialSize(hash), 0)
   const mine = await FileBlobStore.open(path.join(dir, 'asker-3'))
   const unknown = await fetchBlob(asker, owner.peerId, blobHash(new Uint8Array([9])), mine).then(() => 'fetched', (err: Error) => err.name)

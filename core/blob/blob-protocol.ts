@@ -147,9 +147,13 @@ export async function fetchBlob (node: SyncNode, peerId: string, hash: string, s
     const connection = await connectionTo(node, peerId, options.signal)
     stream = await connection.newStream(BLOB_PROTOCOL, { runOnLimitedConnection: true, ...(options.signal !== undefined ? { signal: options.signal } : {}) })
   } catch (err) {
-    // The remote's gate closes a stranger's connection or stream, which libp2p may report as a bare close event.
+    if (options.signal?.aborted === true) throw err
+    // The remote's gate refuses a stranger by closing the connection right after the handshake, with
+    // no word on any protocol: however libp2p reports that (a reset dial, an EOF or a bare close
+    // event while negotiating the stream), the asker gets the refusal by name.
+    if (hungUp(err)) throw refusedByGate(peerId)
     if (err instanceof Error && err.name !== 'Error') throw err
-    throw new BlobTransferCutError(`cannot open a blob stream to ${peerId}: ${err instanceof Error ? err.message : 'the connection was closed (not a member there?)'}`)
+    throw new BlobTransferCutError(`cannot open a blob stream to ${peerId}: ${err instanceof Error ? err.message : String(err)}`)
   }
   const channel = new StreamChannel(stream, { maxFrameBytes: MAX_FRAME, maxMessageBytes: MAX_FRAME })
   const inbox: Uint8Array[] = []
@@ -206,6 +210,29 @@ export async function fetchBlob (node: SyncNode, peerId: string, hash: string, s
   }
 }
 
+/** The remote closed the connection before any blob stream opened on it: its gate refused this device. */
+const refusedByGate = (peerId: string): BlobRefusedError =>
+  new BlobRefusedError('not-a-member', `${peerId} closed the connection before a blob stream opened: this device is not a member there (or the connection dropped)`)
+
+/** Errors by which libp2p reports that the remote closed or reset the connection or stream. */
+const HANG_UP_NAMES = new Set(['UnexpectedEOFError', 'StreamResetError', 'ConnectionClosedError', 'ConnectionClosingError', 'MuxerClosedError', 'MuxerUnavailableError', 'StreamStateError'])
+const HANG_UP_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'])
+
+/**
+ * Did opening a stream fail because the remote hung up on us (what its connection gate does to a
+ * stranger), rather than because it could not be reached (refused, unreachable, timed out)?
+ */
+function hungUp (err: unknown, depth = 0): boolean {
+  // libp2p rejects a stream being negotiated with the connection's bare close event when the remote closes it.
+  if (!(err instanceof Error)) return typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'close'
+  if (HANG_UP_NAMES.has(err.name)) return true
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string' && HANG_UP_CODES.has(code)) return true
+  if (depth > 3) return false
+  const inner = [err.cause, ...(err instanceof AggregateError ? err.errors : [])]
+  return inner.some((e) => e !== undefined && hungUp(e, depth + 1))
+}
+
 /** An open connection to `peerId`, dialling its known addresses when there is none. */
 async function connectionTo (node: SyncNode, peerId: string, signal: AbortSignal | undefined): Promise<Connection> {
   const open = (): Connection | undefined => node.libp2p.getConnections().find((c) => c.remotePeer.toString() === peerId && c.status === 'open')
@@ -213,6 +240,7 @@ async function connectionTo (node: SyncNode, peerId: string, signal: AbortSignal
   if (existing !== undefined) return existing
   await node.connectPeer(peerId, signal !== undefined ? { signal } : {})
   const dialled = open()
-  if (dialled === undefined) throw new BlobTransferCutError(`no connection to ${peerId}`)
+  // The dial succeeded, yet the connection is gone already: the remote closed it as soon as it opened.
+  if (dialled === undefined) throw refusedByGate(peerId)
   return dialled
 }
