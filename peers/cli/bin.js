@@ -3,6 +3,11 @@
 // clear message instead of a syntax error. In this repository it runs the TypeScript
 // sources (Node's type stripping); installed from the package, it runs the built `dist/`.
 import { existsSync } from 'node:fs'
+import module from 'node:module'
+
+// Every verb is a short process that loads the same few hundred modules: keep V8's compiled code
+// between runs (Node's on-disk compile cache, in the OS temp folder; about a third of the start-up).
+module.enableCompileCache?.()
 
 const built = new URL('../../dist/peers/cli/main.js', import.meta.url)
 const fromPackage = import.meta.url.includes('/node_modules/')
