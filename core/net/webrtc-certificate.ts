@@ -4,9 +4,7 @@
 // takes it as its `certificate` option (PEM key + PEM certificate + certhash); without one it
 // makes a new certificate each start (or keeps it only through a keychain + persistent datastore).
 
-// @peculiar/x509 needs the reflect polyfill loaded first (as @libp2p/webrtc does).
-import 'reflect-metadata'
-import { X509Certificate, X509CertificateGenerator, BasicConstraintsExtension } from '@peculiar/x509'
+import type { X509Certificate } from '@peculiar/x509'
 import { base64url } from 'multiformats/bases/base64'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { readJsonFile, writeJsonFile } from '../store/atomic-file.ts'
@@ -26,6 +24,15 @@ export const WEBRTC_CERTIFICATE_LIFESPAN_MS = 365 * 24 * 3600_000
 /** A stored certificate that expires sooner than this is replaced at start. */
 export const WEBRTC_CERTIFICATE_RENEW_MS = 30 * 24 * 3600_000
 
+/**
+ * @peculiar/x509 (some 200 modules) is loaded only by the calls that need it, so that importing the
+ * engine stays light; it needs the reflect polyfill loaded first (as @libp2p/webrtc does).
+ */
+async function x509 (): Promise<typeof import('@peculiar/x509')> {
+  await import('reflect-metadata')
+  return await import('@peculiar/x509')
+}
+
 /** The stored file is not a certificate this module wrote. */
 export class WebRTCCertificateFileError extends Error {
   name = 'WebRTCCertificateFileError'
@@ -36,6 +43,7 @@ export async function loadOrCreateWebRTCCertificate (path: string, now = Date.no
   const stored = await readJsonFile(path) as { privateKey?: unknown, pem?: unknown } | undefined
   if (stored !== undefined) {
     if (typeof stored.privateKey !== 'string' || typeof stored.pem !== 'string') throw new WebRTCCertificateFileError(`${path} is not a WebRTC-direct certificate (move it away to make a new one)`)
+    const { X509Certificate } = await x509()
     let cert: X509Certificate
     try {
       cert = new X509Certificate(stored.pem)
@@ -55,6 +63,7 @@ export async function createWebRTCCertificate (now = Date.now()): Promise<WebRTC
   // Whole seconds: X.509 times have no milliseconds.
   const notBefore = new Date(Math.floor(now / 1000) * 1000)
   const notAfter = new Date(notBefore.getTime() + WEBRTC_CERTIFICATE_LIFESPAN_MS)
+  const { X509CertificateGenerator, BasicConstraintsExtension } = await x509()
   const cert = await X509CertificateGenerator.createSelfSigned({
     serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex').replace(/^[89a-f]/, '1'),
     name: 'CN=dispatch-webrtc-direct',

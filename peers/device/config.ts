@@ -3,7 +3,7 @@
 // re-reads the file and replaces it atomically (fsynced), one write at a time.
 
 import { isMultiaddr, multiaddr } from '@multiformats/multiaddr'
-import { readJsonFile, writeJsonFile } from '../../core/index.ts'
+import { readJsonFile, writeJsonFile } from '../../core/store/atomic-file.ts'
 import { DEVICE_ROLES, isDeviceRole } from '../tasks/roles.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import type { Settings, SettingsStore } from '../app/ports.ts'
