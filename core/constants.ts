@@ -86,6 +86,13 @@ export const PAIR_FAILURE_WINDOW_S = 60
  */
 export const DIAL_TIMEOUT_MS = 30_000
 export const ADDRESS_DIAL_TIMEOUT_MS = 5_000
+/**
+ * A member with relayed addresses gets this long on its direct ones before the relayed ones are
+ * dialled: a device back on new ports leaves the old ones dead (5 s each for WebRTC-direct), and
+ * the relayed address stays valid; once connected through the relay, its new direct addresses
+ * arrive (identify, its published ones) and the node moves to them in the background.
+ */
+export const RELAY_FALLBACK_MS = 3_000
 
 /** A relay node keeps at most this many reservations (devices listening through it). */
 export const RELAY_MAX_RESERVATIONS = 128

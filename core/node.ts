@@ -8,7 +8,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, PeerUpdate, PrivateKey, Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
+import { HELLO_TIMEOUT_MS, RELAY_FALLBACK_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
 import type { DispatchLibp2p, Libp2pNodeOptions } from './net/libp2p.ts'
 import { StreamChannel } from './net/stream-channel.ts'
@@ -219,7 +219,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     if (addrs.length === 0) throw new UnknownPeerAddressError(`no known address for ${peerId}`)
     const kept = this.keep(peerId)
     try {
-      await this.libp2p.dial(addrs.map(a => multiaddr(a)), { signal: options.signal })
+      await this.dialMember(peerId, addrs, options.signal)
     } catch (err) {
       this.scheduleReconnect(peerId)
       throw err
@@ -447,13 +447,42 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
       const addrs = this.addressBook.get(peer)
       if (addrs.length === 0) return
       kept.attempt++
-      this.libp2p.dial(addrs.map(a => multiaddr(a))).then(() => { kept.attempt = 0 }, (err: Error) => {
+      this.dialMember(peer, addrs).then(() => { kept.attempt = 0 }, (err: Error) => {
         if (this.stopped) return
         this.emit('reconnect-failed', [peer, err, backoffDelay(kept.attempt, this.options.reconnect)])
         this.scheduleReconnect(peer)
       })
     }, delayMs ?? backoffDelay(kept.attempt, this.options.reconnect))
     unrefTimer(kept.timer)
+  }
+
+  /**
+   * Dial `peer` at `addrs`: the direct ones first (for at most RELAY_FALLBACK_MS when it also has
+   * relayed ones), then the relayed ones. libp2p would try the relayed ones last of all, after up
+   * to 5 s on each dead direct address, and give up at DIAL_TIMEOUT_MS: a desktop that came back
+   * on new ports several times would never be reached through the relay that still reaches it.
+   */
+  private async dialMember (peer: string, addrs: string[], signal?: AbortSignal): Promise<void> {
+    const direct = addrs.filter(a => !isRelayedAddr(a))
+    // Already reached through a relay: this dial is the move to a direct address, with all the time it needs.
+    const throughRelay = this.libp2p.getConnections(peerIdFromString(peer)).some(c => c.status === 'open' && isRelayed(c))
+    const relayed = throughRelay ? [] : addrs.filter(a => isRelayedAddr(a))
+    if (direct.length === 0 && relayed.length === 0) return
+    if (direct.length > 0) {
+      // Without a signal libp2p applies DIAL_TIMEOUT_MS itself; with one, only that signal counts.
+      const cut = relayed.length > 0 ? AbortSignal.timeout(RELAY_FALLBACK_MS) : undefined
+      const limit = cut !== undefined && signal !== undefined ? AbortSignal.any([cut, signal]) : cut ?? signal
+      try {
+        await this.libp2p.dial(direct.map(a => multiaddr(a)), { signal: limit })
+        return
+      } catch (err) {
+        if (relayed.length === 0 || signal?.aborted === true || this.stopped) throw err
+      }
+      // Let the cut dial leave libp2p's queue first: a dial to the same peer still queued there
+      // would take the relayed addresses in after its own, instead of dialling them now.
+      await new Promise(resolve => setTimeout(resolve, 0))
+    }
+    await this.libp2p.dial(relayed.map(a => multiaddr(a)), { signal })
   }
 
   /**

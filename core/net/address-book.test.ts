@@ -1,6 +1,7 @@
 // The node owns members' addresses and reconnection: a restarted node finds a member again from
 // its persisted address book with no connect(), keeps redialling one that is down until it comes
-// up, dials on demand with dialMembers off, and drops a revoked member's addresses.
+// up, dials on demand with dialMembers off, and drops a revoked member's addresses; the relayed
+// addresses of a member that keeps coming back on new ports stay in its capped entry.
 // Real libp2p nodes on 127.0.0.1, real files.
 
 import { test } from 'uvu'
@@ -17,6 +18,7 @@ import type { SyncNode } from '../node.ts'
 import type { Space } from '../space.ts'
 import { MemoryStore } from '../store/memory-store.ts'
 import { addressBookFile } from './address-book-file.ts'
+import { AddressBook, ADDRESS_BOOK_MAX_ADDRS, ADDRESS_BOOK_MAX_RELAYED } from './address-book.ts'
 
 const nodes = new Set<SyncNode>()
 const dirs: string[] = []
@@ -126,6 +128,22 @@ test('revoking a member drops its addresses from the book and stops reconnection
   assert.equal(phone.node.knownPeers(), [])
   await stop(phone.node)
   assert.equal(JSON.parse(await readFile(book, 'utf8')).peers, {})
+})
+
+test('new direct addresses never push a relayed one out of the book (a member back on new ports, again and again)', () => {
+  const peer = '12D3KooWDesk'
+  const book = new AddressBook()
+  const relayed = (i: number): string => `/ip4/203.0.113.7/tcp/4319/p2p/12D3KooWRelay${i}/p2p-circuit/p2p/${peer}`
+  book.remember(peer, [`/ip4/192.168.1.2/tcp/4000/ws/p2p/${peer}`, relayed(0)])
+  for (let run = 1; run <= 20; run++) book.remember(peer, [`/ip4/192.168.1.2/tcp/${4000 + run}/ws/p2p/${peer}`, `/ip4/192.168.1.2/udp/${5000 + run}/webrtc-direct/p2p/${peer}`])
+  let addrs = book.get(peer)
+  assert.is(addrs.length, ADDRESS_BOOK_MAX_ADDRS)
+  assert.equal(addrs.filter(a => a.includes('/p2p-circuit')), [relayed(0)], 'the relayed address is kept')
+  assert.ok(addrs[0].includes('/tcp/4020/'), 'newest direct first')
+  for (let i = 1; i <= 10; i++) book.remember(peer, [relayed(i)])
+  addrs = book.get(peer)
+  assert.is(addrs.length, ADDRESS_BOOK_MAX_ADDRS)
+  assert.equal(addrs.filter(a => a.includes('/p2p-circuit')), [10, 9, 8, 7].map(relayed).slice(0, ADDRESS_BOOK_MAX_RELAYED), 'the newest relayed ones, capped')
 })
 
 test.run()

@@ -2,10 +2,12 @@
 // device finds them again without a new invite. Fed by invites (`connect`), identify and mDNS;
 // persisted through an `AddressBookStore`: a JSON file in Node, IndexedDB in a browser.
 
-import { directFirst } from './multiaddrs.ts'
+import { directFirst, isRelayedAddr } from './multiaddrs.ts'
 
 /** Addresses kept per peer: the most recently seen first. */
 export const ADDRESS_BOOK_MAX_ADDRS = 16
+/** Of those, at most this many relayed ones, and never pushed out by direct ones. */
+export const ADDRESS_BOOK_MAX_RELAYED = 4
 /** Changes within this long are written together. */
 const SAVE_DELAY_MS = 200
 
@@ -60,7 +62,11 @@ export class AddressBook {
   /** Put `addrs` first for `peer` (direct before relayed), keeping older ones after them. */
   remember (peer: string, addrs: string[]): void {
     if (addrs.length === 0) return
-    const merged = directFirst([...addrs, ...this.get(peer)]).slice(0, ADDRESS_BOOK_MAX_ADDRS)
+    const all = directFirst([...addrs, ...this.get(peer)])
+    // A relayed address stays valid whatever ports the peer moves to, so new direct addresses
+    // (dead ones piling up after each restart on new ports) must not push it out of the book.
+    const relayed = all.filter(a => isRelayedAddr(a)).slice(0, ADDRESS_BOOK_MAX_RELAYED)
+    const merged = [...all.filter(a => !isRelayedAddr(a)).slice(0, ADDRESS_BOOK_MAX_ADDRS - relayed.length), ...relayed]
     const before = this.peers.get(peer)?.addrs
     this.peers.set(peer, { addrs: merged, seenAt: Date.now() })
     if (before === undefined || before.join() !== merged.join()) this.scheduleSave()

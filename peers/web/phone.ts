@@ -172,7 +172,9 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
       const known = new Set(this.node.knownAddrs(member.peerId))
       const fresh = published.addrs.filter(a => !known.has(a) && this.dialable(a))
       if (fresh.length === 0) continue
-      if (this.node.connectedPeers().includes(member.peerId)) this.node.addressBook.remember(member.peerId, fresh)
+      // Reached only through a relay (the desktop came back on new ports): its new direct addresses are dialled too.
+      const direct = this.node.libp2p.getConnections().some(c => c.remotePeer.toString() === member.peerId && c.limits === undefined && !isRelayedAddr(c.remoteAddr.toString()))
+      if (direct) this.node.addressBook.remember(member.peerId, fresh)
       else this.node.connectInBackground(fresh)
     }
   }
