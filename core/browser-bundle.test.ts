@@ -11,9 +11,10 @@ import { build } from 'esbuild'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 
-/** Measured 789,106 B minified / 229,351 B gzipped (zlib level 6) when set; about 5 % margin. */
+/** Measured 789,106 B minified / 229,351 B gzipped (zlib level 6) when set; about 5 % margin. Raised to
+ * 242,000 B gzipped when members started dialling direct addresses before relayed ones (822,467 / 240,134 B). */
 const BUDGET_MINIFIED_BYTES = 830_000
-const BUDGET_GZIPPED_BYTES = 240_000
+const BUDGET_GZIPPED_BYTES = 242_000
 
 test('the browser entry bundles without Node built-ins, within its size budget', async () => {
   const core = import.meta.dirname
