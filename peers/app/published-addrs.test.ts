@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { openSpace, MemoryStore } from '../../core/index.ts'
 import type { Space } from '../../core/index.ts'
-import { publishAddrs, readPublishedAddrs } from './published-addrs.ts'
+import { publishAddrs, readPublishedAddrs, signedAddrsOf, verifySignedAddrs } from './published-addrs.ts'
 
 const opened: Space[] = []
 // Each space runs an awareness timer until it is closed.
@@ -50,6 +50,24 @@ test('an address for another peer is dropped; an edit by someone else fails the 
   record.set('addrs', JSON.stringify({ addrs: [`/ip4/10.0.0.66/tcp/1/p2p/${desk.id}`], at: 9 }))
   assert.is(readPublishedAddrs(mallory.space, desk.id), null)
   assert.is(readPublishedAddrs(mallory.space, mallory.id), null, 'nothing published')
+})
+
+test('the record handed out of the space (a web server to its page) verifies only as its publisher\'s', async () => {
+  const desk = await device()
+  const mallory = await device()
+  const mine = `/ip4/127.0.0.1/tcp/40001/ws/p2p/${desk.id}`
+  publishAddrs(desk.space, desk.id, [mine], 5)
+  const record = signedAddrsOf(desk.space, desk.id)
+  assert.ok(record !== null)
+  assert.equal(verifySignedAddrs(record), { addrs: [mine], at: 5 })
+  // Someone else's origin passing desk's body off as its own, or its own body as desk's: refused.
+  assert.is(verifySignedAddrs({ ...record, peerId: mallory.id }), null)
+  publishAddrs(mallory.space, mallory.id, [`/ip4/127.0.0.1/tcp/40002/ws/p2p/${mallory.id}`])
+  const theirs = signedAddrsOf(mallory.space, mallory.id)!
+  assert.is(verifySignedAddrs({ ...theirs, peerId: desk.id }), null)
+  assert.is(verifySignedAddrs({ ...record, body: record.body.replace('40001', '40003') }), null, 'a changed body')
+  assert.is(verifySignedAddrs({ peerId: 'not a peer id', body: '{}', sig: 'x' }), null, 'garbage')
+  assert.is(signedAddrsOf(desk.space, mallory.id), null, 'nothing published there')
 })
 
 test.run()

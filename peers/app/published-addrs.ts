@@ -34,13 +34,26 @@ export function publishAddrs (space: Space, self: string, addrs: string[], at = 
   return true
 }
 
-/** The addresses `peerId` published, when its signature holds; null otherwise. */
-export function readPublishedAddrs (space: Space, peerId: string): PublishedAddrs | null {
+/** The signed record as `peerId` wrote it in its own entry (body and signature, unchecked); null when there is none. */
+export function signedAddrsOf (space: Space, peerId: string): SignedAddrs | null {
   const record = space.members.map.get(peerId)
   if (!(record instanceof Y.Map)) return null
   const body = record.get(ADDRS_FIELD)
   const sig = record.get(ADDRS_SIG_FIELD)
-  if (typeof body !== 'string' || typeof sig !== 'string' || !verifyRecord(peerId, ADDRS_DOMAIN, body, sig)) return null
+  return typeof body === 'string' && typeof sig === 'string' ? { peerId, body, sig } : null
+}
+
+/** A published-addresses record as it travels outside the space (a desktop's web server hands it to its page). */
+export interface SignedAddrs {
+  peerId: string
+  body: string
+  sig: string
+}
+
+/** The addresses in `record`, when `record.peerId` signed it; null otherwise (only addresses ending in its own /p2p/ are kept). */
+export function verifySignedAddrs (record: SignedAddrs): PublishedAddrs | null {
+  const { peerId, body, sig } = record
+  if (!verifyRecord(peerId, ADDRS_DOMAIN, body, sig)) return null
   try {
     const parsed = JSON.parse(body) as { addrs?: unknown, at?: unknown }
     if (!Array.isArray(parsed.addrs) || typeof parsed.at !== 'number') return null
@@ -49,6 +62,12 @@ export function readPublishedAddrs (space: Space, peerId: string): PublishedAddr
   } catch {
     return null
   }
+}
+
+/** The addresses `peerId` published, when its signature holds; null otherwise. */
+export function readPublishedAddrs (space: Space, peerId: string): PublishedAddrs | null {
+  const record = signedAddrsOf(space, peerId)
+  return record === null ? null : verifySignedAddrs(record)
 }
 
 /** Publish `node`'s addresses now and whenever they change (new listener, relay slot), until it stops. */

@@ -11,7 +11,8 @@ import type { HomeLayout } from '../home/layout.ts'
 import type { HomeLock } from '../home/lock.ts'
 import type { DeviceRuntime } from '../app/ports.ts'
 import { publishPresence } from '../app/presence.ts'
-import { keepAddrsPublished } from '../app/published-addrs.ts'
+import { keepAddrsPublished, signedAddrsOf } from '../app/published-addrs.ts'
+import type { SignedAddrs } from '../app/published-addrs.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
 import { ConfigFile } from './config.ts'
 import { ArchiveFile } from './archive.ts'
@@ -64,7 +65,7 @@ export class Device implements DeviceRuntime {
   #webUrls: string[] = []
   #closed = false
 
-  constructor (init: Omit<Device, 'peerId' | 'close' | 'now' | 'webUrls' | 'setWebUrls' | 'inviteAddrs'>) {
+  constructor (init: Omit<Device, 'peerId' | 'close' | 'now' | 'webUrls' | 'setWebUrls' | 'signedAddrs' | 'inviteAddrs'>) {
     this.layout = init.layout
     this.lock = init.lock
     this.node = init.node
@@ -94,6 +95,11 @@ export class Device implements DeviceRuntime {
 
   setWebUrls (urls: string[]): void {
     this.#webUrls = urls.slice()
+  }
+
+  /** Where this device listens now, as it signed it in its own entry of the space (null before it published). */
+  signedAddrs (): SignedAddrs | null {
+    return signedAddrsOf(this.space, this.peerId)
   }
 
   /** A Node device dials any transport an invite names. */

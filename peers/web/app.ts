@@ -9,6 +9,7 @@
 
 import { Phone } from './phone.ts'
 import type { TransportChoice } from './phone.ts'
+import { askOriginForAddrs } from './origin-addrs.ts'
 import { isFinal } from '../app/api.ts'
 import type { Attachment, DeviceView, ScheduleView, TaskOutput, TaskSummary } from '../app/api.ts'
 import { showSystemNotice, subscribeToPush } from './notifications.ts'
@@ -37,6 +38,8 @@ async function main (): Promise<void> {
   const params = new URLSearchParams(location.search)
   phone = await Phone.open({ transport: (params.get('transport') ?? 'any') as TransportChoice, dbPrefix: params.get('db') ?? undefined })
   phone.on('change', render)
+  // Served by a desktop: when a paired desktop is out of reach, ask it (this origin) where it listens now.
+  askOriginForAddrs(phone)
   // Completions, as `dispatch watch` gets them; runs for the life of the page.
   phone.app.watch({}, {
     onEvent: event => {

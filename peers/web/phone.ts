@@ -15,7 +15,7 @@ import type { DeviceRole } from '../tasks/roles.ts'
 import { BrowserStores } from './browser-stores.ts'
 import { MemoryRefusalLog } from '../app/refusals.ts'
 import { TASK_SPACE_LIMITS } from '../tasks/space-limits.ts'
-import { readPublishedAddrs } from '../app/published-addrs.ts'
+import { readPublishedAddrs, verifySignedAddrs } from '../app/published-addrs.ts'
 import { browserDeviceName } from './device-name.ts'
 import { presenceOf, publishPresence } from '../app/presence.ts'
 
@@ -168,15 +168,47 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
     for (const member of this.space.members.list()) {
       if (member.peerId === this.peerId || member.role !== 'desktop' || member.revokedAt !== undefined) continue
       const published = readPublishedAddrs(this.space, member.peerId)
-      if (published === null) continue
-      const known = new Set(this.node.knownAddrs(member.peerId))
-      const fresh = published.addrs.filter(a => !known.has(a) && this.dialable(a))
-      if (fresh.length === 0) continue
-      // Reached only through a relay (the desktop came back on new ports): its new direct addresses are dialled too.
-      const direct = this.node.libp2p.getConnections().some(c => c.remotePeer.toString() === member.peerId && c.limits === undefined && !isRelayedAddr(c.remoteAddr.toString()))
-      if (direct) this.node.addressBook.remember(member.peerId, fresh)
-      else this.node.connectInBackground(fresh)
+      if (published !== null) this.learnAddrs(member.peerId, published.addrs)
     }
+  }
+
+  /**
+   * Where paired desktop `peerId` listens now (verified by the caller: its signed record): new
+   * addresses are remembered, and dialled at once when the page is not directly connected to it.
+   * Ignored for anyone who is not a paired, unrevoked desktop. `current`: the list is where it
+   * listens now (the desktop's own answer, not a copy that may be old), so its direct addresses
+   * missing from it are dropped: every reconnect would otherwise try them first, seconds each.
+   */
+  private learnAddrs (peerId: string, addrs: string[], current = false): void {
+    const member = this.space.members.get(peerId)
+    if (peerId === this.peerId || member === null || member.role !== 'desktop' || member.revokedAt !== undefined) return
+    if (current) {
+      const kept = this.node.knownAddrs(peerId).filter(a => isRelayedAddr(a) || addrs.includes(a))
+      this.node.addressBook.forget(peerId)
+      this.node.addressBook.remember(peerId, kept)
+    }
+    const known = new Set(this.node.knownAddrs(peerId))
+    const fresh = addrs.filter(a => !known.has(a) && this.dialable(a))
+    if (fresh.length === 0) return
+    // Reached only through a relay (the desktop came back on new ports): its new direct addresses are dialled too.
+    const direct = this.node.libp2p.getConnections().some(c => c.remotePeer.toString() === peerId && c.limits === undefined && !isRelayedAddr(c.remoteAddr.toString()))
+    if (direct) this.node.addressBook.remember(peerId, fresh)
+    else this.node.connectInBackground(fresh)
+  }
+
+  /** A desktop's signed record of where it listens now, as its web server hands it out: learnt when the signature holds. */
+  learnSignedAddrs (record: unknown): void {
+    const { peerId, body, sig } = (record ?? {}) as { peerId?: unknown, body?: unknown, sig?: unknown }
+    if (typeof peerId !== 'string' || typeof body !== 'string' || typeof sig !== 'string') return
+    const published = verifySignedAddrs({ peerId, body, sig })
+    if (published !== null) this.learnAddrs(peerId, published.addrs, true)
+  }
+
+  /** Is a paired, unrevoked desktop out of reach right now (no open connection to it)? */
+  missesADesktop (): boolean {
+    if (this.revoked) return false
+    const connected = new Set(this.node.connectedPeers())
+    return this.space.members.list().some(m => m.peerId !== this.peerId && m.role === 'desktop' && m.revokedAt === undefined && !connected.has(m.peerId))
   }
 
   private dialable (a: string): boolean {

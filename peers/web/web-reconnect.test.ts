@@ -1,10 +1,13 @@
 // A paired page finds a desktop that came back as a new process on ALL-new ports (issue 12, item 4):
 // its old TCP, WebSockets and WebRTC-direct ports are held by blocker sockets, so every direct
-// address the page knows is dead. The page is served by a static server of the test on 127.0.0.1
-// (it stands for the HTTPS-hosted app), the desktop holds a slot on a `dispatch relay`, and the
-// page reconnects through the relayed address it kept, then moves to the desktop's new direct
-// addresses, with no new pairing; a `$ echo` task then completes. The reconnect time is logged,
-// not asserted.
+// address the page knows is dead. Two ways back, one test each, with no new pairing and a
+// `$ echo` task completing after every restart:
+// - through the relay: the page is served by a static server of the test on 127.0.0.1 (it stands
+//   for the HTTPS-hosted app), the desktop holds a slot on a `dispatch relay`, and the page
+//   reconnects through the relayed address it kept, then moves to the desktop's new direct ones;
+// - through the origin: no relay; the page is served by the desktop itself (`--web`, same web
+//   port after the restart) and asks it for the desktop's signed current addresses.
+// Reconnect times are logged, not asserted.
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -59,10 +62,11 @@ async function newPorts (): Promise<Ports> {
   return { tcp: await pick(), ws: await pick(), udp: await pick() }
 }
 
-async function startDesktop (ports: Ports): Promise<void> {
-  desktop = new DispatchProcess(home, ['desktop', '--json', '--name', 'moving-desktop', '--executor', 'shell', '--terminal', '--allow', work,
+/** Start the desktop of `at` (home) on `ports`, with `extra` flags (its relay, or its web app). */
+async function startDesktop (ports: Ports, at = home, extra = ['--relay', relayAddr]): Promise<void> {
+  desktop = new DispatchProcess(at, ['desktop', '--json', '--name', 'moving-desktop', '--executor', 'shell', '--terminal', '--allow', work,
     '--listen', `/ip4/127.0.0.1/tcp/${ports.tcp}`, '--listen', `/ip4/127.0.0.1/tcp/${ports.ws}/ws`,
-    '--listen', `/ip4/127.0.0.1/udp/${ports.udp}/webrtc-direct`, '--relay', relayAddr], { DISPATCH_MDNS: '0' })
+    '--listen', `/ip4/127.0.0.1/udp/${ports.udp}/webrtc-direct`, ...extra], { DISPATCH_MDNS: '0' })
   ready = await desktop.waitFor(l => l.event === 'ready', 60_000)
 }
 
@@ -91,8 +95,8 @@ async function relayedInvite (): Promise<{ proc: DispatchProcess, invite: string
 }
 
 /** The page's open connections to `peer` ("<remote multiaddr>" each). */
-async function openTo (peer: string): Promise<string[]> {
-  const lines = await page.evaluate(() => document.body.dataset.via ?? '')
+async function openTo (peer: string, on = page): Promise<string[]> {
+  const lines = await on.evaluate(() => document.body.dataset.via ?? '')
   return lines.split('\n').filter(l => l.startsWith(`${peer} `)).map(l => l.slice(peer.length + 1))
 }
 
@@ -110,10 +114,10 @@ async function known (peer: string): Promise<{ all: number, relayed: number }> {
   return { all: addrs.length, relayed: addrs.filter(a => a.includes('/p2p-circuit')).length }
 }
 
-async function runEcho (word: string): Promise<void> {
-  await page.fill('#text', `$ echo ${word}`)
-  await page.click('#add button[type="submit"]')
-  const done = page.locator('.task[data-status="done"]', { hasText: word })
+async function runEcho (word: string, on = page): Promise<void> {
+  await on.fill('#text', `$ echo ${word}`)
+  await on.click('#add button[type="submit"]')
+  const done = on.locator('.task[data-status="done"]', { hasText: word })
   await done.waitFor({ timeout: 60_000 })
   assert.match(await done.locator('.result').innerText(), word)
 }
@@ -189,6 +193,52 @@ if (skipped !== null) {
       const relayed = firstWay.some(a => a.includes(`/p2p/${relayId}/p2p-circuit`))
       console.log(`  run ${run}: reconnected ${reconnected - back} ms after the desktop's ready line (first over ${relayed ? 'the relay' : 'a direct address'}); on a new direct address after ${direct - back} ms; the page's book: ${JSON.stringify(await known(desktopId))}`)
     }
+    await desktop!.stop()
+    desktop = null
+  })
+
+  test('through the origin: no relay; the desktop serving the page (--web) restarted on all-new TCP, WS and UDP ports; the page asks it where it listens now', async () => {
+    const at = join(root, 'web-desktop')
+    const webPort = await freePort()
+    const web = ['--web', '--web-port', String(webPort)]
+    let ports = await newPorts()
+    await startDesktop(ports, at, web)
+    const desktopId = String(ready.peerId)
+    const origin = `http://127.0.0.1:${webPort}/`
+    assert.ok((ready.web as string[]).includes(origin), 'the desktop serves the app on its web port')
+    // The origin hands out the desktop's own signed record, and nothing when asked anything else.
+    const record = await (await fetch(`${origin}dispatch-addrs.json`)).json() as { peerId: string, body: string }
+    assert.is(record.peerId, desktopId)
+    assert.ok((JSON.parse(record.body).addrs as string[]).some(a => a.startsWith(`/ip4/127.0.0.1/tcp/${ports.ws}/ws`)))
+    assert.is((await fetch(`${origin}dispatch-addrs.json`, { method: 'POST' })).status, 404)
+
+    const proc = new DispatchProcess(at, ['pair', '--yes', '--json'])
+    const invite = String((await proc.waitFor(l => l.event === 'invite')).invite)
+    const own = await context.newPage()
+    own.on('pageerror', err => { console.log(`  [page error] ${err.message}`) })
+    await own.goto(`${origin}#${invite}`)
+    await own.waitForSelector('body[data-paired="1"]', { timeout: 30_000 })
+    await proc.waitFor(l => l.event === 'paired')
+    await proc.exited
+    await own.waitForSelector('#conn.on', { timeout: 30_000 })
+    await runEcho('origin-before-restart', own)
+    const self = await own.evaluate(() => document.body.dataset.peer)
+
+    for (let run = 2; run <= 3; run++) {
+      await desktop!.stop()
+      await block(ports)
+      ports = await newPorts()
+      await startDesktop(ports, at, web)
+      const back = Date.now()
+      assert.is(String(ready.peerId), desktopId, 'the same desktop')
+      await own.waitForFunction(([peer, ws, udp]) => (document.body.dataset.via ?? '').split('\n').some(l =>
+        l.startsWith(`${peer} /ip4/127.0.0.1/tcp/${ws}/ws`) || l.startsWith(`${peer} /ip4/127.0.0.1/udp/${udp}/webrtc-direct`)), [desktopId, ports.ws, ports.udp] as const, { timeout: 60_000 })
+      const reconnected = Date.now()
+      await runEcho(`origin-after-restart-${run}`, own)
+      assert.is(await own.evaluate(() => document.body.dataset.peer), self, 'the same browser identity: no new pairing')
+      console.log(`  run ${run}: reconnected through the addresses its origin gave ${reconnected - back} ms after the desktop's ready line: ${(await openTo(desktopId, own)).join(' ')}`)
+    }
+    await own.close()
   })
 }
 

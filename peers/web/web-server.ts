@@ -1,5 +1,7 @@
 // Serves the built phone web app (peers/web/dist) over plain HTTP on the LAN, for quick starts
-// with `dispatch desktop --web`. Static files only: the page talks libp2p to the desktop itself.
+// with `dispatch desktop --web`. Static files, plus one answer: where the desktop listens now
+// (ADDRS_PATH, its signed published addresses), so a page whose known addresses all went stale
+// finds the desktop again through the origin that served it. The page talks libp2p itself.
 
 import { createServer } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
@@ -8,6 +10,8 @@ import { readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, extname, join, normalize, sep } from 'node:path'
 import { networkInterfaces } from 'node:os'
 import { desktopListenAddrs, webRTCDirectListenAddr } from '../../core/net/libp2p.ts'
+import type { SignedAddrs } from '../app/api.ts'
+import { ADDRS_PATH } from './origin-addrs.ts'
 
 export const DEFAULT_WEB_PORT = 4320
 /** UDP port a `dispatch desktop --web` listens on for WebRTC-direct (the page's port, on UDP). */
@@ -46,6 +50,8 @@ export interface WebServerOptions {
   dir?: string
   /** Serve over HTTPS with this PEM certificate and key (an app hosted on an HTTPS origin). */
   tls?: { cert: string, key: string }
+  /** The serving desktop's signed published addresses, answered at ADDRS_PATH (404 without it). */
+  addrs?: () => SignedAddrs | null
 }
 
 /** Start serving `dir` (the build) on `host:port` (all interfaces, DEFAULT_WEB_PORT by default). */
@@ -59,6 +65,7 @@ export async function startWebServer (options: WebServerOptions = {}): Promise<W
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     // Only the path is used; the invite lives in the URL fragment, which browsers never send.
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+    if (path.endsWith(`/${ADDRS_PATH}`)) { serveAddrs(req, res, options.addrs?.() ?? null); return }
     // A folder's address (the app under /some/path/) serves its index.html.
     const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path))
     if (!file.startsWith(dir + sep) || basename(file).startsWith('.') || (req.method !== 'GET' && req.method !== 'HEAD')) { res.writeHead(404).end(); return }
@@ -86,6 +93,13 @@ export async function startWebServer (options: WebServerOptions = {}): Promise<W
     urls: () => webUrls(host, port),
     close: async () => { server.closeAllConnections(); await new Promise<void>(resolve => { server.close(() => { resolve() }) }) }
   }
+}
+
+/** The signed record as JSON, never cached (it changes whenever the desktop moves); 404 when there is none. */
+function serveAddrs (req: IncomingMessage, res: ServerResponse, record: SignedAddrs | null): void {
+  if (record === null || (req.method !== 'GET' && req.method !== 'HEAD')) { res.writeHead(404).end(); return }
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+  res.end(req.method === 'HEAD' ? undefined : JSON.stringify(record))
 }
 
 /** The URLs a phone can open: LAN IPv4 addresses first, loopback last. */
@@ -164,10 +178,10 @@ export function listenHosts (listen: string[]): string[] {
 }
 
 /** Serve the app on every host the desktop listens on, one port; URLs LAN first, loopback last. */
-export async function serveWebApp (listen: string[], port: number, dir = WEB_DIST_DIR): Promise<{ urls: string[], close: () => Promise<void> }> {
+export async function serveWebApp (listen: string[], port: number, addrs?: () => SignedAddrs | null, dir = WEB_DIST_DIR): Promise<{ urls: string[], close: () => Promise<void> }> {
   const servers: WebServer[] = []
   try {
-    for (const host of listenHosts(listen)) servers.push(await startWebServer({ dir, host, port: servers[0]?.port ?? port }))
+    for (const host of listenHosts(listen)) servers.push(await startWebServer({ dir, host, port: servers[0]?.port ?? port, addrs }))
   } catch (err) {
     await Promise.all(servers.map(async s => { await s.close() }))
     throw err

@@ -148,7 +148,11 @@ if (skipped !== null) {
     assert.is(await page.getAttribute('#tab-tasks', 'aria-selected'), 'true')
     // A long result is clamped on the card and shown whole in its detail.
     const long = page.locator('.task[data-status="done"]', { hasText: 'a long line' }).first()
-    const clamped = await long.locator('.result').evaluate(el => el.scrollHeight > el.clientHeight)
+    // Waited for, not read once: the card can be drawn before its result has its full height.
+    const clamped = await page.waitForFunction(() => {
+      const result = [...document.querySelectorAll('.task[data-status="done"]')].find(t => t.textContent?.includes('a long line'))?.querySelector('.result')
+      return result !== null && result !== undefined && result.scrollHeight > result.clientHeight
+    }, null, { timeout: 15_000 }).then(() => true, () => false)
     assert.ok(clamped, 'the long result is clamped')
     await long.locator('summary.open-detail').click()
     await page.locator('.task.open', { hasText: 'a long line' }).waitFor()

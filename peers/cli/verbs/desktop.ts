@@ -78,7 +78,8 @@ export const desktop: Verb = {
         const outcome = await built
         if ('error' in outcome) throw outcome.error
         if (outcome.state !== 'current') ctx.note(`dispatch: web app ${outcome.state} into ${webApp.WEB_DIST_DIR}`)
-        webServer = await webApp.serveWebApp(listen, webPort ?? webApp.DEFAULT_WEB_PORT)
+        // The page it serves asks here where this desktop listens now (its signed record in the space).
+        webServer = await webApp.serveWebApp(listen, webPort ?? webApp.DEFAULT_WEB_PORT, () => device.signedAddrs())
         device.setWebUrls(webServer.urls)
       }
       server = await serveControl(ctx.home, app, API_INPUTS)

@@ -18,6 +18,8 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const request = event.request
   if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return
+  // Where the desktop listens now (peers/web/origin-addrs.ts): from the network or not at all.
+  if (new URL(request.url).pathname.endsWith('/dispatch-addrs.json')) return
   event.respondWith(fetch(request).then((response) => {
     if (response.ok) { const copy = response.clone(); caches.open(CACHE).then((cache) => cache.put(request, copy)) }
     return response
