@@ -3,18 +3,18 @@
 // and of reconnection to them.
 
 import { ObservableV2 } from 'lib0/observable'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, PeerUpdate, PrivateKey, Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, RELAY_FALLBACK_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
+import { HELLO_TIMEOUT_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
 import type { DispatchLibp2p, Libp2pNodeOptions } from './net/libp2p.ts'
 import { StreamChannel } from './net/stream-channel.ts'
 import { rawStream } from './net/optimistic-select.ts'
 import { decodeHello, encodeHello } from './net/hello.ts'
 import { backoffDelay } from './net/reconnect.ts'
+import { dialDirectFirst } from './net/direct-first-dial.ts'
 import { AddressBook } from './net/address-book.ts'
 import type { AddressBookStore } from './net/address-book.ts'
 import { isRelayedAddr, peerIdOf, relayIdOf, withPeerId } from './net/multiaddrs.ts'
@@ -463,26 +463,10 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
    * on new ports several times would never be reached through the relay that still reaches it.
    */
   private async dialMember (peer: string, addrs: string[], signal?: AbortSignal): Promise<void> {
-    const direct = addrs.filter(a => !isRelayedAddr(a))
     // Already reached through a relay: this dial is the move to a direct address, with all the time it needs.
     const throughRelay = this.libp2p.getConnections(peerIdFromString(peer)).some(c => c.status === 'open' && isRelayed(c))
-    const relayed = throughRelay ? [] : addrs.filter(a => isRelayedAddr(a))
-    if (direct.length === 0 && relayed.length === 0) return
-    if (direct.length > 0) {
-      // Without a signal libp2p applies DIAL_TIMEOUT_MS itself; with one, only that signal counts.
-      const cut = relayed.length > 0 ? AbortSignal.timeout(RELAY_FALLBACK_MS) : undefined
-      const limit = cut !== undefined && signal !== undefined ? AbortSignal.any([cut, signal]) : cut ?? signal
-      try {
-        await this.libp2p.dial(direct.map(a => multiaddr(a)), { signal: limit })
-        return
-      } catch (err) {
-        if (relayed.length === 0 || signal?.aborted === true || this.stopped) throw err
-      }
-      // Let the cut dial leave libp2p's queue first: a dial to the same peer still queued there
-      // would take the relayed addresses in after its own, instead of dialling them now.
-      await new Promise(resolve => setTimeout(resolve, 0))
-    }
-    await this.libp2p.dial(relayed.map(a => multiaddr(a)), { signal })
+    if (addrs.filter(a => !throughRelay || !isRelayedAddr(a)).length === 0) return
+    await dialDirectFirst(this.libp2p, addrs, { signal, directOnly: throughRelay })
   }
 
   /**

@@ -41,15 +41,18 @@ export async function joinDesktop (ctx: AppContext, input: { invite: string }, o
     signal: options.signal
   })
   // Already connected by pairing: `connect` puts the invite's addresses in the address book, and
-  // the node keeps this member connected from now on.
+  // the node keeps this member connected from now on. Joining ends at the first sync: paired
+  // through a relay, the dial that follows is the move to a direct address, which may try each
+  // unreachable LAN address of the desktop for seconds; it goes on in the background.
   const stop = new AbortController()
-  const [connected, synced] = await Promise.allSettled([
-    device.node.connect(accepted.addrs).catch((err: Error) => { stop.abort(); throw err }),
-    waitSynced(ctx, accepted.peerId, JOIN_SYNC_TIMEOUT_MS, stop.signal)
-  ])
-  const failed = connected.status === 'rejected' ? connected : synced.status === 'rejected' ? synced : undefined
-  // Paired either way: the first sync happens whenever the node (which keeps redialling) reaches it.
-  if (failed !== undefined) device.report(`paired with "${accepted.name}"; the first sync is still to come (${(failed.reason as Error).message})`)
+  let dialError: Error | undefined
+  device.node.connect(accepted.addrs).catch((err: Error) => { dialError = err; stop.abort() })
+  try {
+    await waitSynced(ctx, accepted.peerId, JOIN_SYNC_TIMEOUT_MS, stop.signal)
+  } catch (err) {
+    // Paired either way: the first sync happens whenever the node (which keeps redialling) reaches it.
+    device.report(`paired with "${accepted.name}"; the first sync is still to come (${(dialError ?? err as Error).message})`)
+  }
   await device.space.flush()
   return { peerId: accepted.peerId, name: accepted.name, code: accepted.code }
 }

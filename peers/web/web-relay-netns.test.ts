@@ -160,7 +160,7 @@ if (skipped !== null) {
       await pair.waitFor(l => l.event === 'paired', 30_000)
       assert.is(await pair.exited, 0)
       await page.waitForSelector('#conn.on', { timeout: 30_000 })
-      // Joining ends once the page has dialled the desktop's addresses (its unreachable LAN ones first).
+      // Joining ends at the first sync (the move from the relay to a direct address goes on after it).
       await page.locator('#pair-status', { hasText: 'Paired with away-desktop' }).waitFor({ state: 'attached', timeout: 60_000 })
       const paired = Date.now()
 
