@@ -32,6 +32,16 @@ async function shared (): Promise<World> {
   return world
 }
 
+/** A new phone home, joined to the shared desktop as `name`. */
+async function joinedPhone (w: World, name: string): Promise<string> {
+  const phone = home()
+  const pair = await openPair(w.desk)
+  running.add(pair.proc)
+  await ok(phone, ['join', pair.invite, '--yes', '--name', name])
+  await pair.proc.exited
+  return phone
+}
+
 const cases: Case[] = [
   {
     name: 'join with an invite another device already used',
@@ -48,11 +58,7 @@ const cases: Case[] = [
   {
     name: 'join again after this device was revoked',
     run: async w => {
-      const phone = home()
-      const first = await openPair(w.desk)
-      running.add(first.proc)
-      await ok(phone, ['join', first.invite, '--yes', '--name', 'gone'])
-      await first.proc.exited
+      const phone = await joinedPhone(w, 'gone')
       await ok(w.desk, ['revoke', 'gone'])
       const again = await openPair(w.desk)
       running.add(again.proc)
@@ -64,11 +70,7 @@ const cases: Case[] = [
   {
     name: 'sync on a phone whose only desktop it revoked',
     run: async w => {
-      const phone = home()
-      const pair = await openPair(w.desk)
-      running.add(pair.proc)
-      await ok(phone, ['join', pair.invite, '--yes', '--name', 'lonely'])
-      await pair.proc.exited
+      const phone = await joinedPhone(w, 'lonely')
       await ok(phone, ['revoke', 'desk'])
       return await dispatch(phone, ['sync'])
     },

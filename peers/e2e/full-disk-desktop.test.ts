@@ -5,25 +5,19 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dispatch, freePort } from './cli-process.ts'
-import type { DispatchProcess } from './cli-process.ts'
 import { startAgentDesktop, pairPhone, tasksOf } from './tasks-fixture.ts'
-import { mountTmpfs } from './tmpfs-fixture.ts'
-import type { Tmpfs } from './tmpfs-fixture.ts'
+import { fullDiskScene } from './tmpfs-fixture.ts'
 
-const root = await mkdtemp(join(tmpdir(), 'dfulldesk-'))
-const running = new Set<DispatchProcess>()
-const mounted = await mountTmpfs(join(root, 'tmpfs'), '2m')
-const skipped = 'skipped' in mounted ? mounted.skipped : null
+const scene = await fullDiskScene('dfulldesk-')
+const { root, running, skipped } = scene
 
 if (skipped !== null) {
   console.log(`SKIPPED: full-disk desktop test: ${skipped}`)
   test.skip(`a desktop on a full disk keeps running and recovers (skipped: ${skipped})`, () => {})
 } else {
-  const disk = mounted as Tmpfs
+  const disk = scene.disk!
   const desk = join(disk.dir, 'desk')
   const phone = join(root, 'phone')
   const work = join(root, 'work')
@@ -72,11 +66,6 @@ if (skipped !== null) {
   })
 }
 
-test.after(async () => {
-  for (const p of running) p.child.kill('SIGKILL')
-  await Promise.all(Array.from(running).map(async p => await p.exited))
-  if (!('skipped' in mounted)) mounted.unmount()
-  await rm(root, { recursive: true, force: true })
-})
+test.after(async () => { await scene.close() })
 
 test.run()

@@ -5,18 +5,13 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { dispatch, freePort, DispatchProcess } from './cli-process.ts'
+import { dispatch, freePort } from './cli-process.ts'
 import { startAgentDesktop, pairPhone, startWatch, tasksOf } from './tasks-fixture.ts'
-import { mountTmpfs } from './tmpfs-fixture.ts'
-import type { Tmpfs } from './tmpfs-fixture.ts'
+import { fullDiskScene } from './tmpfs-fixture.ts'
 
-const root = await mkdtemp(join(tmpdir(), 'dfull-'))
-const running = new Set<DispatchProcess>()
-const mounted = await mountTmpfs(join(root, 'tmpfs'), '2m')
-const skipped = 'skipped' in mounted ? mounted.skipped : null
+const scene = await fullDiskScene('dfull-')
+const { root, running, skipped } = scene
 
 /** A task text of about 3 KB, so a few of them fill the room left. */
 const bulky = (label: string): string => `$ echo ${label} # ${'x'.repeat(3000)}`
@@ -55,7 +50,7 @@ if (skipped !== null) {
   console.log(`SKIPPED: full-disk tests: ${skipped}`)
   test.skip(`a full disk never loses an acknowledged task (skipped: ${skipped})`, () => {})
 } else {
-  const disk = mounted as Tmpfs
+  const disk = scene.disk!
   const desk = join(root, 'desk')
   const phone = join(disk.dir, 'phone')
   const phone2 = join(disk.dir, 'phone2')
@@ -119,11 +114,6 @@ if (skipped !== null) {
   })
 }
 
-test.after(async () => {
-  for (const p of running) p.child.kill('SIGKILL')
-  await Promise.all(Array.from(running).map(async p => await p.exited))
-  if (!('skipped' in mounted)) mounted.unmount()
-  await rm(root, { recursive: true, force: true })
-})
+test.after(async () => { await scene.close() })
 
 test.run()

@@ -13,13 +13,13 @@ import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
-import { DispatchProcess } from '../e2e/cli-process.ts'
+import type { DispatchProcess } from '../e2e/cli-process.ts'
+import { MOBILE, addTask, openPairedPage, startWebDesktop } from './web-fixture.ts'
 import { startAnthropicDouble, toolResults } from '../agent/anthropic-double.ts'
 import type { AnthropicDouble, RecordedRequest, ScriptStep } from '../agent/anthropic-double.ts'
 
 const test = suite('web app answers in Chromium')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 const scripts: Record<string, ScriptStep[]> = {
   'make a file': [{ toolUses: [{ name: 'bash', input: { command: 'echo from-the-page > page.txt' } }] }, { text: 'Made page.txt.' }],
@@ -49,11 +49,6 @@ let page: Page
 const requestsOf = (text: string): RecordedRequest[] => double.requests.filter(r => r.body?.messages?.[0]?.content === text)
 const card = (text: string, status: string) => page.locator(`.task[data-status="${status}"]`, { has: page.locator('.text', { hasText: new RegExp(`^${text}$`) }) })
 
-async function add (text: string): Promise<void> {
-  await page.fill('#text', text)
-  await page.click('#add button[type="submit"]')
-}
-
 test.before(async () => {
   if (skipped !== null) return
   root = await mkdtemp(join(tmpdir(), 'dispatch-web-answers-'))
@@ -62,22 +57,10 @@ test.before(async () => {
   await mkdir(work)
   double = await startAnthropicDouble(byTask)
   const launched = launchChromium()
-  desktop = new DispatchProcess(home, [
-    'desktop', '--web', '--web-port', '0', '--name', 'studio',
-    '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--allow', work, '--json'
-  ], { DISPATCH_MDNS: '0', ANTHROPIC_API_KEY: 'sk-test-double', ANTHROPIC_BASE_URL: double.url })
-  await desktop.waitFor(l => l.event === 'ready', 90_000)
+  ;({ desktop } = await startWebDesktop(home, { name: 'studio', work, env: { ANTHROPIC_API_KEY: 'sk-test-double', ANTHROPIC_BASE_URL: double.url } }))
   chromium = await launched
   context = await chromium.context(MOBILE)
-  const pair = new DispatchProcess(home, ['pair', '--web', '--yes', '--json'])
-  const { link } = await pair.waitFor(l => l.event === 'invite')
-  page = await context.newPage()
-  page.on('pageerror', err => { console.log(`  [page error] ${err.message}`) })
-  await page.goto(String(link).replace('/#', '/?transport=ws#'))
-  await page.waitForSelector('body[data-paired="1"]', { timeout: 30_000 })
-  await pair.waitFor(l => l.event === 'paired')
-  await pair.exited
-  await page.waitForSelector('#conn.on', { timeout: 20_000 })
+  ;({ page } = await openPairedPage(context, home))
 })
 
 test.after(async () => {
@@ -94,7 +77,7 @@ if (skipped !== null) {
   test.skip(`web app answers in Chromium (skipped: ${skipped})`, () => {})
 } else {
   test('Allow once: the card shows what waits for approval; the command runs; the audit names this browser', async () => {
-    await add('make a file')
+    await addTask(page, 'make a file')
     const waiting = card('make a file', 'awaiting-approval')
     await waiting.waitFor({ timeout: 30_000 })
     assert.match(await waiting.locator('.request code').innerText(), '$ echo from-the-page > page.txt')
@@ -110,7 +93,7 @@ if (skipped !== null) {
   })
 
   test('Deny with a note: Claude gets an error result carrying the note', async () => {
-    await add('clean up')
+    await addTask(page, 'clean up')
     const waiting = card('clean up', 'awaiting-approval')
     await waiting.waitFor({ timeout: 30_000 })
     await waiting.locator('input.note').fill('keep build, please')
@@ -122,7 +105,7 @@ if (skipped !== null) {
   })
 
   test('Reply to a question, then a follow-up on the finished task carries the conversation', async () => {
-    await add('plan dinner')
+    await addTask(page, 'plan dinner')
     const waiting = card('plan dinner', 'awaiting-answer')
     await waiting.waitFor({ timeout: 30_000 })
     assert.match(await waiting.locator('.request').innerText(), 'Fish or pasta?')
@@ -144,7 +127,7 @@ if (skipped !== null) {
     const picture = randomBytes(700_000)
     const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
     await page.setInputFiles('#attach', { name: 'pic.png', mimeType: 'image/png', buffer: picture })
-    await add('look at my picture')
+    await addTask(page, 'look at my picture')
     await page.locator('.task[data-status="done"]', { hasText: 'Nice picture.' }).waitFor({ timeout: 45_000 })
     const req = double.requests.find(r => Array.isArray(r.body?.messages?.[0]?.content) && r.body.messages[0].content[0].text === 'look at my picture')!
     const img = req.body.messages[0].content.find((b: any) => b.type === 'image')
@@ -153,7 +136,7 @@ if (skipped !== null) {
     const [taskDir] = await readdir(join(work, 'dispatch-attachments'))
     assert.is(sha(await readFile(join(work, 'dispatch-attachments', taskDir!, 'pic.png'))), sha(picture))
 
-    await add('make a big file')
+    await addTask(page, 'make a big file')
     const done = card('make a big file', 'done')
     await done.waitFor({ timeout: 30_000 })
     await done.locator('summary.open-detail').click()

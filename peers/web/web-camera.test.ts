@@ -12,10 +12,10 @@ import pngjs from 'pngjs'
 import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
 import { DispatchProcess } from '../e2e/cli-process.ts'
+import { MOBILE, startWebDesktop } from './web-fixture.ts'
 
 const test = suite('web app camera pairing in Chromium')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 let chromium: LaunchedChromium | undefined
 let root: string
@@ -47,12 +47,7 @@ test.before(async () => {
   root = await mkdtemp(join(tmpdir(), 'dispatch-web-camera-'))
   const home = join(root, 'desktop')
   await mkdir(join(root, 'work'))
-  desktop = new DispatchProcess(home, [
-    'desktop', '--web', '--web-port', '0', '--name', 'test-desktop', '--executor', 'shell',
-    '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct',
-    '--allow', join(root, 'work'), '--json'
-  ], { DISPATCH_MDNS: '0' })
-  await desktop.waitFor(l => l.event === 'ready', 90_000)
+  ;({ desktop } = await startWebDesktop(home, { name: 'test-desktop', work: join(root, 'work'), flags: ['--executor', 'shell', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct'] }))
 })
 
 test.after(async () => {

@@ -20,10 +20,10 @@ import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
 import { DispatchProcess, dispatch, freePort, ok } from '../e2e/cli-process.ts'
 import { ensureWebBuilt, startWebServer, WEB_DIST_DIR } from './web-server.ts'
 import type { WebServer } from './web-server.ts'
+import { MOBILE } from './web-fixture.ts'
 
 const test = suite('the hosted web app')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 let chromium: LaunchedChromium
 let context: BrowserContext

@@ -25,10 +25,10 @@ import { decodeInvite } from '../../core/index.ts'
 import { DispatchProcess, freePort } from '../e2e/cli-process.ts'
 import { ensureWebBuilt, startWebServer, WEB_DIST_DIR } from './web-server.ts'
 import type { WebServer } from './web-server.ts'
+import { MOBILE } from './web-fixture.ts'
 
 const test = suite('a paired page finds a desktop on new ports')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 /** How many times the desktop comes back on new ports. */
 const RESTARTS = 5

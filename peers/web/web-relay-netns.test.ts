@@ -20,9 +20,9 @@ import { isRelayedAddr, transportOf } from '../../core/net/multiaddrs.ts'
 import { DispatchProcess } from '../e2e/cli-process.ts'
 import { JsonLinesProcess } from '../e2e/json-lines-process.ts'
 import { ensureWebBuilt } from './web-server.ts'
+import { MOBILE } from './web-fixture.ts'
 
 const test = suite('web app away from home: through the relay over WebRTC-direct, across namespaces')
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 const APP_HOST = 'app.example'
 
 const tag = `w${process.pid % 100000}`

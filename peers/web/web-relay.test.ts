@@ -17,10 +17,10 @@ import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
 import { decodeInvite } from '../../core/index.ts'
 import { DispatchProcess } from '../e2e/cli-process.ts'
+import { MOBILE } from './web-fixture.ts'
 
 const test = suite('web app through a circuit relay')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 let launching: Promise<LaunchedChromium> | undefined
 let root: string

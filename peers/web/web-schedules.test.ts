@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
 import { DispatchProcess, ok } from '../e2e/cli-process.ts'
+import { MOBILE, startWebDesktop } from './web-fixture.ts'
 
 const test = suite('schedules in the web app')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 let chromium: LaunchedChromium
 let root: string
@@ -28,12 +28,7 @@ test.before(async () => {
   home = join(root, 'desktop')
   await mkdir(join(root, 'work'))
   const launched = launchChromium(['--host-resolver-rules=MAP phone.lan 127.0.0.1'])
-  desktop = new DispatchProcess(home, [
-    'desktop', '--web', '--web-port', '0', '--name', 'test-desktop', '--executor', 'shell',
-    '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--terminal', '--allow', join(root, 'work'), '--json'
-  ], { DISPATCH_MDNS: '0' })
-  const ready = await desktop.waitFor(l => l.event === 'ready', 90_000)
-  webUrl = ready.web[0]
+  ;({ desktop, webUrl } = await startWebDesktop(home, { name: 'test-desktop', work: join(root, 'work'), flags: ['--executor', 'shell', '--terminal'] }))
   chromium = await launched
 })
 

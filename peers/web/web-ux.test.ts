@@ -12,11 +12,11 @@ import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
-import { DispatchProcess } from '../e2e/cli-process.ts'
+import type { DispatchProcess } from '../e2e/cli-process.ts'
+import { MOBILE, addTask, openPairedPage, startWebDesktop } from './web-fixture.ts'
 
 const test = suite('web app UX in Chromium')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 let chromium: LaunchedChromium
 let root: string
@@ -31,22 +31,10 @@ test.before(async () => {
   home = join(root, 'desktop')
   await mkdir(join(root, 'work'))
   const launched = launchChromium()
-  desktop = new DispatchProcess(home, [
-    'desktop', '--web', '--web-port', '0', '--name', 'studio', '--executor', 'shell',
-    '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--terminal', '--allow', join(root, 'work'), '--json'
-  ], { DISPATCH_MDNS: '0' })
-  await desktop.waitFor(l => l.event === 'ready', 90_000)
+  ;({ desktop } = await startWebDesktop(home, { name: 'studio', work: join(root, 'work'), flags: ['--executor', 'shell', '--terminal'] }))
   chromium = await launched
   context = await chromium.context({ ...MOBILE, permissions: ['notifications'] })
-  const pair = new DispatchProcess(home, ['pair', '--web', '--yes', '--json'])
-  const { link } = await pair.waitFor(l => l.event === 'invite')
-  page = await context.newPage()
-  page.on('pageerror', err => { console.log(`  [page error] ${err.message}`) })
-  await page.goto(String(link).replace('/#', '/?transport=ws#'))
-  await page.waitForSelector('body[data-paired="1"]', { timeout: 30_000 })
-  await pair.waitFor(l => l.event === 'paired')
-  await pair.exited
-  await page.waitForSelector('#conn.on', { timeout: 20_000 })
+  ;({ page } = await openPairedPage(context, home))
 })
 
 test.after(async () => {
@@ -59,11 +47,6 @@ test.after(async () => {
 })
 
 const card = (text: string) => page.locator('.task', { has: page.locator('.text', { hasText: text }) })
-
-async function add (text: string): Promise<void> {
-  await page.fill('#text', text)
-  await page.click('#add button[type="submit"]')
-}
 
 /** Every visible control smaller than 44×44 CSS px, as "what: w×h". */
 async function smallTargets (): Promise<string[]> {
@@ -115,7 +98,7 @@ if (skipped !== null) {
 
   test('live output while a command runs (it waits on a file the test makes after seeing its first line); names, not peer ids, in the log', async () => {
     const gate = join(root, 'gate')
-    await add(`$ echo live-first; while [ ! -f '${gate}' ]; do sleep 0.1; done; echo live-last`)
+    await addTask(page, `$ echo live-first; while [ ! -f '${gate}' ]; do sleep 0.1; done; echo live-last`)
     const running = card('live-first').and(page.locator('.task[data-status="running"]'))
     await running.locator('.live', { hasText: 'live-first' }).waitFor({ timeout: 30_000 })
     await writeFile(gate, '')
@@ -131,7 +114,7 @@ if (skipped !== null) {
   })
 
   test('tap targets are at least 44 px, fields are labelled, tabs have tab semantics (both tabs)', async () => {
-    await add('$ printf "a long line of output %.0s" $(seq 1 40)')
+    await addTask(page, '$ printf "a long line of output %.0s" $(seq 1 40)')
     await page.locator('.task[data-status="done"]', { hasText: 'a long line' }).first().waitFor({ timeout: 30_000 })
     assert.equal(await smallTargets(), [], 'tasks tab')
     assert.equal(await unlabelled(), [], 'tasks tab')
@@ -189,7 +172,7 @@ if (skipped !== null) {
       Object.defineProperty(document, 'hidden', { value: true, configurable: true })
       document.dispatchEvent(new Event('visibilitychange'))
     })
-    await add('$ echo notify-me')
+    await addTask(page, '$ echo notify-me')
     await page.locator('.task[data-status="done"]', { hasText: 'notify-me' }).waitFor({ timeout: 30_000 })
     const shownNow = async () => await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map(n => ({ title: n.title, body: n.body, tag: n.tag })))
     const deadline = Date.now() + 20_000

@@ -15,10 +15,10 @@ import { chromiumUnavailable, launchChromium } from '../../core/e2e/chromium.ts'
 import type { LaunchedChromium } from '../../core/e2e/chromium.ts'
 import { DispatchProcess, dispatch, ok } from '../e2e/cli-process.ts'
 import { listenHosts, webListenAddrs } from './web-server.ts'
+import { MOBILE, addTask, openPairedPage, startWebDesktop } from './web-fixture.ts'
 
 const test = suite('web app in Chromium')
 const skipped = chromiumUnavailable()
-const MOBILE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
 
 let chromium: LaunchedChromium
 let root: string
@@ -33,13 +33,7 @@ test.before(async () => {
   await mkdir(join(root, 'work'))
   const launched = launchChromium()
   // Builds peers/web/dist first when it is missing or older than its sources.
-  desktop = new DispatchProcess(home, [
-    'desktop', '--web', '--web-port', '0', '--name', 'test-desktop', '--executor', 'shell',
-    '--listen', '/ip4/127.0.0.1/tcp/0/ws', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct',
-    '--terminal', '--allow', join(root, 'work'), '--json'
-  ], { DISPATCH_MDNS: '0' })
-  const ready = await desktop.waitFor(l => l.event === 'ready', 90_000)
-  webUrl = ready.web[0]
+  ;({ desktop, webUrl } = await startWebDesktop(home, { name: 'test-desktop', work: join(root, 'work'), flags: ['--executor', 'shell', '--listen', '/ip4/127.0.0.1/udp/0/webrtc-direct', '--terminal'] }))
   assert.match(webUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/)
   chromium = await launched
 })
@@ -53,30 +47,16 @@ test.after(async () => {
 })
 
 async function pairedPage (context: BrowserContext, transport: string): Promise<Page> {
-  const pair = new DispatchProcess(home, ['pair', '--web', '--yes', '--json'])
-  const { link, invite } = await pair.waitFor(l => l.event === 'invite')
-  assert.is(link, `${webUrl}#${String(invite)}`)
-  const page = await context.newPage()
-  page.on('pageerror', err => { console.log(`  [page error] ${err.message}`) })
-  // The test picks the transport with a query parameter; the fragment is the link as the QR has it.
-  await page.goto(String(link).replace('/#', `/?transport=${transport}#`))
-  await page.waitForSelector('body[data-paired="1"]', { timeout: 30_000 })
-  await pair.waitFor(l => l.event === 'paired')
-  assert.is(await pair.exited, 0)
+  const { page, link, invite } = await openPairedPage(context, home, transport)
+  assert.is(link, `${webUrl}#${invite}`)
   assert.not.ok(page.url().includes('DISPATCH1'), 'the invite is dropped from the address bar')
   return page
-}
-
-async function addTask (page: Page, text: string): Promise<void> {
-  await page.fill('#text', text)
-  await page.click('#add button[type="submit"]')
 }
 
 async function runsEcho (transport: string, screenshot?: string): Promise<void> {
   const context = await chromium.context(MOBILE)
   try {
     const page = await pairedPage(context, transport)
-    await page.waitForSelector('#conn.on', { timeout: 20_000 })
     await addTask(page, `$ echo hi-${transport}`)
     // "Sent" means the desktop acknowledged it (the receipt `dispatch add` waits for), as on the CLI.
     await page.locator('.notice', { hasText: 'Task sent: test-desktop has it' }).waitFor({ timeout: 20_000 })
@@ -153,7 +133,6 @@ if (skipped !== null) {
     const context = await chromium.context(MOBILE)
     try {
       const page = await pairedPage(context, 'ws')
-      await page.waitForSelector('#conn.on', { timeout: 20_000 })
       const peer = await page.evaluate(() => document.body.dataset.peer)
       await ok(home, ['revoke', String(peer), '--json'])
       await page.waitForSelector('#refusal:not([hidden])', { timeout: 30_000 })
