@@ -325,7 +325,8 @@ test('stop() leaves running tasks interrupted; the next start retries them', asy
   try {
     const a = await w.mkAgent({ executor: 'claude', executors: { claude: g.ex } })
     const t = w.phone.addTask({ text: 'job', target: DESK })
-    await until(() => w.phone.get(t.id)!.status === 'running')
+    // Running in the executor, not only marked running (the agent prepares the run in between).
+    await until(() => w.phone.get(t.id)!.status === 'running' && g.stats().started.length === 1)
     await a.stop()
     assert.is(w.phone.get(t.id)!.status, 'interrupted')
     const g2 = gatedExecutor()

@@ -449,7 +449,9 @@ export class Agent extends ObservableV2<AgentEvents> {
     log('status', resume ? `resumed with ${executor.name}, still waiting on the phone` : `running with ${executor.name}`)
     // A timeout of 0: the phone is never asked, calls outside the grants are refused outright.
     const ask = this.#opts.approvalTimeoutMs === 0 ? undefined : (request: AskRequest): Promise<Answer> => this.#ask(task.id, request, run, signal)
-    const running = executor.run({
+    // Stopped or cancelled while it was being prepared (attachments, the folder snapshot): the
+    // command never starts, so nothing can outlive the stop or run beside the retry.
+    const running = signal.aborted ? Promise.resolve<ExecutionResult>({ status: 'failed', error: 'stopped before it started' }) : executor.run({
       taskId: task.id,
       text: task.text,
       permissions,
