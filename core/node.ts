@@ -462,14 +462,11 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
    * to 5 s on each dead direct address, and give up at DIAL_TIMEOUT_MS: a desktop that came back
    * on new ports several times would never be reached through the relay that still reaches it.
    */
-  private dialMember (peer: string, addrs: string[], signal?: AbortSignal): Promise<unknown> {
+  private async dialMember (peer: string, addrs: string[], signal?: AbortSignal): Promise<void> {
     // Already reached through a relay: this dial is the move to a direct address, with all the time it needs.
     const throughRelay = this.libp2p.getConnections(peerIdFromString(peer)).some(c => c.status === 'open' && isRelayed(c))
-    if (addrs.filter(a => !throughRelay || !isRelayedAddr(a)).length === 0) return Promise.resolve()
-    // Returned, not awaited: one more promise hop here before connect() resolves made 'known'
-    // reconnections in `npm run bench -- --only connect` stop syncing (a timing race between a
-    // hang-up and the next dial to the same peer, not understood yet: see the README's bench notes).
-    return dialDirectFirst(this.libp2p, addrs, { signal, directOnly: throughRelay })
+    if (addrs.filter(a => !throughRelay || !isRelayedAddr(a)).length === 0) return
+    await dialDirectFirst(this.libp2p, addrs, { signal, directOnly: throughRelay })
   }
 
   /**
