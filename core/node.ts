@@ -465,8 +465,9 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
   private async dialMember (peer: string, addrs: string[], signal?: AbortSignal): Promise<void> {
     // Already reached through a relay: this dial is the move to a direct address, with all the time it needs.
     const throughRelay = this.libp2p.getConnections(peerIdFromString(peer)).some(c => c.status === 'open' && isRelayed(c))
-    if (addrs.filter(a => !throughRelay || !isRelayedAddr(a)).length === 0) return
-    await dialDirectFirst(this.libp2p, addrs, { signal, directOnly: throughRelay })
+    const dialable = throughRelay ? addrs.filter(a => !isRelayedAddr(a)) : addrs
+    if (dialable.length === 0) return
+    await dialDirectFirst(this.libp2p, dialable, signal)
   }
 
   /**

@@ -146,4 +146,19 @@ test('new direct addresses never push a relayed one out of the book (a member ba
   assert.equal(addrs.filter(a => a.includes('/p2p-circuit')), [10, 9, 8, 7].map(relayed).slice(0, ADDRESS_BOOK_MAX_RELAYED), 'the newest relayed ones, capped')
 })
 
+test('retainDirect drops the direct addresses a peer no longer listens on and keeps its relayed ones', () => {
+  const peer = '12D3KooWDesk'
+  const book = new AddressBook()
+  const relayed = `/ip4/203.0.113.7/tcp/4319/p2p/12D3KooWRelay/p2p-circuit/p2p/${peer}`
+  const old = `/ip4/192.168.1.2/tcp/4000/ws/p2p/${peer}`
+  const now = `/ip4/192.168.1.2/tcp/4001/ws/p2p/${peer}`
+  book.remember(peer, [old, now, relayed])
+  book.retainDirect(peer, [now])
+  assert.equal(book.get(peer), [now, relayed])
+  book.retainDirect(peer, [])
+  assert.equal(book.get(peer), [relayed], 'a relayed address outlives the ports')
+  book.retainDirect('12D3KooWNobody', [now])
+  assert.equal(book.get('12D3KooWNobody'), [])
+})
+
 test.run()

@@ -72,6 +72,21 @@ export class AddressBook {
     if (before === undefined || before.join() !== merged.join()) this.scheduleSave()
   }
 
+  /**
+   * `current` is where `peer` listens now, in its own word: its direct addresses missing from it
+   * are dropped (relayed ones stay: they outlive the peer's ports).
+   */
+  retainDirect (peer: string, current: string[]): void {
+    const entry = this.peers.get(peer)
+    if (entry === undefined) return
+    const keep = new Set(current)
+    const addrs = entry.addrs.filter(a => isRelayedAddr(a) || keep.has(a))
+    if (addrs.length === entry.addrs.length) return
+    if (addrs.length === 0) this.peers.delete(peer)
+    else this.peers.set(peer, { addrs, seenAt: entry.seenAt })
+    this.scheduleSave()
+  }
+
   forget (peer: string): void {
     if (this.peers.delete(peer)) this.scheduleSave()
   }

@@ -10,19 +10,15 @@ import type { Libp2p } from 'libp2p'
 import { RELAY_FALLBACK_MS } from '../constants.ts'
 import { isRelayedAddr } from './multiaddrs.ts'
 
-export interface DirectFirstOptions {
-  /** Ends the whole dial; without one, libp2p's own DIAL_TIMEOUT_MS applies. */
-  signal?: AbortSignal
-  /** Skip the relayed addresses (already reached through a relay: this dial is the move to a direct one). */
-  directOnly?: boolean
-}
-
-/** Dial `addrs` (all of one peer): the direct ones, then, when those fail or take RELAY_FALLBACK_MS, the relayed ones. */
-export async function dialDirectFirst (libp2p: Pick<Libp2p, 'dial'>, addrs: string[], options: DirectFirstOptions = {}): Promise<Connection> {
-  const { signal } = options
+/**
+ * Dial `addrs` (all of one peer, at least one): the direct ones, then, when those fail or take
+ * RELAY_FALLBACK_MS, the relayed ones. `signal` ends the whole dial; without one, libp2p's own
+ * DIAL_TIMEOUT_MS applies.
+ */
+export async function dialDirectFirst (libp2p: Pick<Libp2p, 'dial'>, addrs: string[], signal?: AbortSignal): Promise<Connection> {
+  if (addrs.length === 0) throw new RangeError('no address to dial')
   const direct = addrs.filter(a => !isRelayedAddr(a))
-  const relayed = options.directOnly === true ? [] : addrs.filter(a => isRelayedAddr(a))
-  if (direct.length === 0 && relayed.length === 0) throw new RangeError('no address to dial')
+  const relayed = addrs.filter(a => isRelayedAddr(a))
   if (direct.length > 0) {
     const cut = relayed.length > 0 ? AbortSignal.timeout(RELAY_FALLBACK_MS) : undefined
     const limit = cut !== undefined && signal !== undefined ? AbortSignal.any([cut, signal]) : cut ?? signal

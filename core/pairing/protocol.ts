@@ -374,7 +374,7 @@ export async function acceptInvite (node: SyncNode, space: Space, invite: string
     // The invite's direct addresses first, its relayed ones after RELAY_FALLBACK_MS: a phone away
     // from home does not wait 5 s on each of the desktop's unreachable LAN addresses.
     const signal = anySignal(AbortSignal.timeout(DIAL_TIMEOUT_MS), options.signal)
-    const connection = await dialDirectFirst(node.libp2p, parsed.addrs.map(a => a.toString()), { signal })
+    const connection = await dialDirectFirst(node.libp2p, parsed.addrs.map(a => a.toString()), signal)
     stream = await connection.newStream(PAIR_PROTOCOL, { signal, runOnLimitedConnection: true })
   } catch (err) {
     throw new PairingUnreachableError(describePairDialFailure(parsed.name, err))

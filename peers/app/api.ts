@@ -17,9 +17,9 @@ export type { HistoryEntry } from '../schedules/schedule-board.ts'
 import type { Attachment, LogEntry, PendingRequest, Task, TaskOutput, TaskStatus } from '../tasks/task-rules.ts'
 import { TASK_STATUSES, parseAttachments } from '../tasks/task-rules.ts'
 
-/** Is a status final (done, failed, cancelled)? For front ends deciding what a task still allows. */
 /** Where a desktop listens now, signed by it: what its web server hands the page it serves. */
 export type { SignedAddrs } from './published-addrs.ts'
+/** Is a status final (done, failed, cancelled)? For front ends deciding what a task still allows. */
 export { isFinal, TASK_STATUSES } from '../tasks/task-rules.ts'
 export type { TaskStatus, TaskOutput, LogEntry, PendingRequest, Answer, Attachment } from '../tasks/task-rules.ts'
 /** Is a task paused on the phone (awaiting-approval, awaiting-answer)? */

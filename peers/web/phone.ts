@@ -8,7 +8,7 @@ import {
   createSyncNode, IndexedDbStore, browserTransports, indexedDbAddressBook, isBrowserDialable, isRelayedAddr, loadOrCreateBrowserIdentity,
   IndexedDbBlobStore, serveBlobs
 } from '../../core/browser.ts'
-import type { Invite, SyncNode, Space } from '../../core/browser.ts'
+import type { Invite, Member, SyncNode, Space } from '../../core/browser.ts'
 import { Application } from '../app/application.ts'
 import type { DeviceRuntime } from '../app/ports.ts'
 import type { DeviceRole } from '../tasks/roles.ts'
@@ -166,10 +166,15 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
   /** Desktops' signed published addresses this page can dial: remembered, and dialled when not connected. */
   private learnPublishedAddrs (): void {
     for (const member of this.space.members.list()) {
-      if (member.peerId === this.peerId || member.role !== 'desktop' || member.revokedAt !== undefined) continue
+      if (!this.isPairedDesktop(member)) continue
       const published = readPublishedAddrs(this.space, member.peerId)
       if (published !== null) this.learnAddrs(member.peerId, published.addrs)
     }
+  }
+
+  /** A desktop this page is paired with and that is not revoked (not this page itself). */
+  private isPairedDesktop (member: Member | null): member is Member {
+    return member !== null && member.peerId !== this.peerId && member.role === 'desktop' && member.revokedAt === undefined
   }
 
   /**
@@ -180,13 +185,8 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
    * missing from it are dropped: every reconnect would otherwise try them first, seconds each.
    */
   private learnAddrs (peerId: string, addrs: string[], current = false): void {
-    const member = this.space.members.get(peerId)
-    if (peerId === this.peerId || member === null || member.role !== 'desktop' || member.revokedAt !== undefined) return
-    if (current) {
-      const kept = this.node.knownAddrs(peerId).filter(a => isRelayedAddr(a) || addrs.includes(a))
-      this.node.addressBook.forget(peerId)
-      this.node.addressBook.remember(peerId, kept)
-    }
+    if (!this.isPairedDesktop(this.space.members.get(peerId))) return
+    if (current) this.node.addressBook.retainDirect(peerId, addrs)
     const known = new Set(this.node.knownAddrs(peerId))
     const fresh = addrs.filter(a => !known.has(a) && this.dialable(a))
     if (fresh.length === 0) return
@@ -208,7 +208,7 @@ export class Phone extends ObservableV2<PhoneEvents> implements DeviceRuntime {
   missesADesktop (): boolean {
     if (this.revoked) return false
     const connected = new Set(this.node.connectedPeers())
-    return this.space.members.list().some(m => m.peerId !== this.peerId && m.role === 'desktop' && m.revokedAt === undefined && !connected.has(m.peerId))
+    return this.space.members.list().some(m => this.isPairedDesktop(m) && !connected.has(m.peerId))
   }
 
   private dialable (a: string): boolean {
