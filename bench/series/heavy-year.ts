@@ -39,7 +39,10 @@ export const heavyYear: MetricsSeries = {
         storeBytes: { value: built.storeBytes, unit: 'B' },
         coldLoad: { value: Math.round(loaded.loadMs), unit: 'ms' },
         rss: { value: loaded.rssMB, unit: 'MB' },
+        rssSettled: { value: loaded.rssSettledMB, unit: 'MB' },
+        settledAfter: { value: loaded.settledAfterMs, unit: 'ms' },
         rssEmptySpace: { value: empty.rssMB, unit: 'MB' },
+        rssEmptySpaceSettled: { value: empty.rssSettledMB, unit: 'MB' },
         heapUsed: { value: loaded.heapMB, unit: 'MB' },
         tasksHeld: { value: loaded.held, unit: 'count' }
       }
@@ -54,7 +57,8 @@ export const heavyYear: MetricsSeries = {
       info: {
         year: { created: built.created, retired: built.retired, liveTasks: built.liveTasks, finishedTasks: built.finishedTasks, buildMs: built.buildMs },
         layout: 'phone creates, desktop claims, runs (one log line), finishes with a result; one transaction per board call (as the app writes); each simulated day the phone retires what peers/tasks/retention.ts says (30 days, 500 finished)',
-        desktop: 'a fresh process: libp2p node + openSpace(FileStore) + task board; RSS and heap after a forced GC; rssEmptySpace: the same process with an empty space (what Node and libp2p take before any task)',
+        desktop: 'a fresh process: libp2p node + openSpace(FileStore) + task board, run from the TypeScript sources as `npx dispatch` runs them; rss and heap right after the load and a forced GC; rssSettled once idle: V8\'s memory reducer gave back the young generation the load grew (settledAfter: when the committed heap had halved, polled every 500 ms, at most 30 s); rssEmptySpace: the same process with an empty space (what Node and libp2p take before any task)',
+        reducerRan: { desktop: loaded.reducerRan, emptySpace: empty.reducerRan },
         browser: browserNote
       },
       rows
