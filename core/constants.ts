@@ -94,6 +94,12 @@ export const ADDRESS_DIAL_TIMEOUT_MS = 5_000
  */
 export const RELAY_FALLBACK_MS = 3_000
 
+/**
+ * A member's direct connection is identified (libp2p identify: its listen addresses and
+ * protocols) once the first sync over it has completed, or after this long if none does.
+ */
+export const IDENTIFY_DEFER_MS = 2_000
+
 /** A relay node keeps at most this many reservations (devices listening through it). */
 export const RELAY_MAX_RESERVATIONS = 128
 /** How long a relay reservation lasts before the device refreshes it (libp2p refreshes it itself). */

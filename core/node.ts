@@ -7,7 +7,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Connection, PeerId, PeerUpdate, PrivateKey, Stream } from '@libp2p/interface'
-import { HELLO_TIMEOUT_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
+import { HELLO_TIMEOUT_MS, IDENTIFY_DEFER_MS, SYNC_PIECE_BYTES, SYNC_PROTOCOL, SYNC_PROTOCOLS } from './constants.ts'
 import { createLibp2pNode, loopbackListenAddrs } from './net/libp2p.ts'
 import type { DispatchLibp2p, Libp2pNodeOptions } from './net/libp2p.ts'
 import { StreamChannel } from './net/stream-channel.ts'
@@ -135,6 +135,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     // Ours even when none was given: it signs this device's membership statements in every space.
     this.privateKey = this.options.privateKey ?? await generateKeyPair('Ed25519')
     this.libp2pNode = await createLibp2pNode({
+      identifyOnOpen: false,
       relays: this.options.relays,
       mdns: this.options.mdns,
       privateKey: this.privateKey,
@@ -340,6 +341,7 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
 
   private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
     const connection = event.detail
+    this.identifyInTurn(connection)
     if (!isRelayed(connection)) void this.dropRelayed(connection.remotePeer.toString())
     // The side that dialed opens the sync streams; `openSpace` covers spaces opened later.
     if (connection.direction !== 'outbound') return
@@ -349,6 +351,33 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     for (const space of this.spaces.values()) {
       if (space.allows(peer) && space.session(peer) === undefined) void this.openSync(space, peer)
     }
+  }
+
+  /**
+   * libp2p's identify (listen addresses, protocols, observed address) on a new connection. Both
+   * sides run it, and its messages, signature check and peer-store writes shared the event loop
+   * with the first sync: on a member's direct connection it now waits for that sync (or
+   * IDENTIFY_DEFER_MS). Relayed connections (DCUtR acts on them at once) and other peers (relays,
+   * a stranger pairing) are identified as soon as they open, as libp2p does.
+   */
+  private identifyInTurn (connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    const identify = (): void => {
+      if (this.stopped || connection.status !== 'open') return
+      // A connection closed during identify, or a peer that does not answer it: nothing to learn.
+      this.libp2p.services.identify.identify(connection).catch(() => {})
+    }
+    const spaces = [...this.spaces.values()].filter(space => space.allows(peer))
+    if (isRelayed(connection) || spaces.length === 0) { identify(); return }
+    const onSynced = (synced: string): void => { if (synced === peer) done() }
+    const timer = setTimeout(() => { done() }, IDENTIFY_DEFER_MS)
+    unrefTimer(timer)
+    const done = (): void => {
+      clearTimeout(timer)
+      for (const space of spaces) space.off('synced', onSynced)
+      identify()
+    }
+    for (const space of spaces) space.on('synced', onSynced)
   }
 
   private readonly onPeerDisconnect = (event: CustomEvent<{ toString: () => string }>): void => {

@@ -35,6 +35,12 @@ export interface Libp2pNodeOptions {
   relays?: string[]
   /** mDNS discovery on the LAN: off unless asked for; `interval` is the query period in ms. */
   mdns?: boolean | { interval?: number }
+  /**
+   * Run identify on every new connection as soon as it opens (libp2p's default). Off, the owner
+   * calls `services.identify.identify(connection)` itself when it suits it (SyncNode: after the
+   * first sync).
+   */
+  identifyOnOpen?: boolean
   /** The WebRTC-direct certificate to listen with (see webrtc-certificate.ts), so the certhash survives restarts; a new one each start when omitted. */
   webrtcCertificate?: WebRTCCertificate
 }
@@ -103,7 +109,7 @@ async function startLibp2p (options: Libp2pNodeOptions, listen: string[], webrtc
     connectionGater: options.connectionGater,
     connectionManager: { dialTimeout: DIAL_TIMEOUT_MS, addressDialTimeout: ADDRESS_DIAL_TIMEOUT_MS },
     services: {
-      identify: identify(),
+      identify: identify({ runOnConnectionOpen: options.identifyOnOpen ?? true }),
       ping: ping(),
       dcutr: dcutr(),
       relaySlots: relaySlots({ relays: options.relays ?? [] }),
