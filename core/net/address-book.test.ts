@@ -1,5 +1,5 @@
-// The node owns members' addresses and reconnection: a restarted node finds a member again from
-// its persisted address book with no connect(), keeps redialling one that is down until it comes
+// The node owns members' addresses and reconnection: it learns where a member that dialled in
+// listens (identify), a restarted node finds a member again from its persisted address book with no connect(), keeps redialling one that is down until it comes
 // up, dials on demand with dialMembers off, and drops a revoked member's addresses; the relayed
 // addresses of a member that keeps coming back on new ports stay in its capped entry.
 // Real libp2p nodes on 127.0.0.1, real files.
@@ -77,6 +77,32 @@ test('a restarted node reconnects to a member from its persisted book, with no c
   assert.equal(again.node.knownPeers().map(p => p.peerId), [deskId])
   await synced(again.space, deskId)
   assert.is(again.space.doc.getMap('m').get('while-away'), 1)
+})
+
+test('a member that dialled in is remembered at the addresses it listens on (identify, once the first sync is done)', async () => {
+  const [deskKey, phoneKey] = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')]
+  const [deskId, phoneId] = [peerIdFromPrivateKey(deskKey).toString(), peerIdFromPrivateKey(phoneKey).toString()]
+  const desk = await device(deskKey, phoneId)
+  const phone = await device(phoneKey, deskId)
+  assert.equal(desk.node.knownAddrs(phoneId), [])
+  await phone.node.connect(desk.node.addrs())
+  await synced(desk.space, phoneId)
+  // Only identify tells the desktop where the phone listens: it dialled in from an ephemeral port.
+  await new Promise<void>((resolve, reject) => {
+    const learnt = (): boolean => phone.node.addrs().every(a => desk.node.knownAddrs(phoneId).includes(a))
+    if (learnt()) { resolve(); return }
+    const deadline = setTimeout(() => { reject(new Error(`the desktop never learnt the phone's listen addresses: it knows ${JSON.stringify(desk.node.knownAddrs(phoneId))}`)) }, 20_000)
+    desk.node.libp2p.addEventListener('peer:identify', function check () {
+      if (!learnt()) return
+      clearTimeout(deadline)
+      desk.node.libp2p.removeEventListener('peer:identify', check)
+      resolve()
+    })
+  })
+  const protocols = (await desk.node.libp2p.peerStore.get(phone.node.libp2p.peerId)).protocols
+  assert.ok(protocols.some(p => p.startsWith('/dispatch/sync/')), JSON.stringify(protocols))
+  await stop(phone.node)
+  await stop(desk.node)
 })
 
 test('a member that is down is redialled until it comes up; dialMembers off dials only on demand', async () => {
