@@ -369,15 +369,15 @@ export class SyncNode extends ObservableV2<SyncNodeEvents> {
     }
     const spaces = [...this.spaces.values()].filter(space => space.allows(peer))
     if (isRelayed(connection) || spaces.length === 0) { identify(); return }
-    const onSynced = (synced: string): void => { if (synced === peer) done() }
-    const timer = setTimeout(() => { done() }, IDENTIFY_DEFER_MS)
-    unrefTimer(timer)
     const done = (): void => {
       clearTimeout(timer)
       for (const space of spaces) space.off('synced', onSynced)
       identify()
     }
+    const onSynced = (synced: string): void => { if (synced === peer) done() }
     for (const space of spaces) space.on('synced', onSynced)
+    const timer = setTimeout(done, IDENTIFY_DEFER_MS)
+    unrefTimer(timer)
   }
 
   private readonly onPeerDisconnect = (event: CustomEvent<{ toString: () => string }>): void => {
