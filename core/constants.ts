@@ -58,6 +58,12 @@ export const COMPACT_LOG_BYTES = 8 * 1024 * 1024
  */
 export const COMPACT_LOG_RECORDS = 1000
 export const COMPACT_LOG_SNAPSHOT_FRACTION = 16
+/**
+ * A space closed with at least this many updates in its log compacts it first, so the next start
+ * loads one snapshot instead of replaying them (a year's heavy use: 815 updates, ~60 ms of a cold
+ * load). Fewer replay in under ~7 ms, less than rewriting the snapshot at every stop would cost.
+ */
+export const COMPACT_ON_CLOSE_RECORDS = 100
 
 /** While writes to the store fail (a full disk), the unsaved updates are tried again this often. */
 export const STORAGE_RETRY_MS = 2_000

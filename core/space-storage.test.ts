@@ -5,11 +5,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as Y from 'yjs'
-import { openSpace, StorageFailedError } from './index.ts'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FileStore, openSpace, StorageFailedError } from './index.ts'
 import type { Space } from './index.ts'
 import { FailingStore } from './store/failing-store.fixture.ts'
 import { VirtualTimers } from './sync/timers.ts'
-import { STORAGE_RETRY_MS } from './constants.ts'
+import { COMPACT_ON_CLOSE_RECORDS, STORAGE_RETRY_MS } from './constants.ts'
 
 function add (space: Space, key: string): void {
   space.doc.getMap('tasks').set(key, key)
@@ -127,6 +130,54 @@ test('a failed compaction loses nothing, is no storage error, and is tried again
   await space.close()
   assert.is((await keysAfterReopen(store)).length, 11)
   assert.ok(Y.decodeUpdate(store.backing.get('s')!.snapshot!).structs.length > 0)
+})
+
+test('a space closed with a long log compacts it: the next open loads one snapshot holding everything', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dispatch-close-compact-'))
+  try {
+    const written = COMPACT_ON_CLOSE_RECORDS + 20
+    const storage = new FileStore({ dir })
+    const space = await openSpace('s', { storage })
+    for (let i = 0; i < written; i++) { add(space, `k${i}`); await space.flush() }
+    assert.is((await storage.load('s')).length, written, 'one record per update before the close')
+    await space.close()
+    const records = await storage.load('s')
+    assert.is(records.length, 1, 'one snapshot, no log')
+    const again = await openSpace('s', { storage })
+    assert.is(again.doc.getMap('tasks').size, written)
+    await again.close()
+    await storage.close()
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('a space closed with a short log leaves it as it is (no snapshot rewritten at every stop)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dispatch-close-compact-'))
+  try {
+    const storage = new FileStore({ dir })
+    const space = await openSpace('s', { storage })
+    for (let i = 0; i < 3; i++) { add(space, `k${i}`); await space.flush() }
+    await space.close()
+    assert.is((await storage.load('s')).length, 3)
+    await storage.close()
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('a compaction at close that fails still closes, and loses nothing', async () => {
+  const store = new FailingStore()
+  store.compactFails = true
+  const space = await openSpace('s', { storage: store, timers: new VirtualTimers() })
+  const failures: Error[] = []
+  space.on('compaction-failed', err => failures.push(err))
+  for (let i = 0; i < COMPACT_ON_CLOSE_RECORDS; i++) add(space, `k${i}`)
+  await space.flush()
+  await space.close()
+  assert.is(failures.length, 1, 'the close tried to compact')
+  store.compactFails = false
+  assert.is((await keysAfterReopen(store)).length, COMPACT_ON_CLOSE_RECORDS)
 })
 
 async function waitFor (condition: () => boolean): Promise<void> {

@@ -4,7 +4,7 @@
 import * as Y from 'yjs'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
-import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION } from './constants.ts'
+import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION, COMPACT_ON_CLOSE_RECORDS } from './constants.ts'
 import { Members } from './members.ts'
 import { TrustGate, PermissionDeniedError } from './trust/gate.ts'
 import { signRecord } from './trust/statement.ts'
@@ -263,6 +263,8 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.writer.close()
     this.trustMemory?.close()
     await this.compacting
+    if (this.logRecords >= COMPACT_ON_CLOSE_RECORDS && !this.writer.failing) this.compact()
+    await this.compacting
     super.destroy()
   }
 
@@ -326,20 +328,23 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.writer.write(update)
     this.logRecords++
     // Not while writes fail: a snapshot needs more room than the updates it would replace.
-    if (this.compacting === null && !this.writer.failing && this.logIsLong()) {
-      // The snapshot holds everything in the doc, which includes every append issued so far.
-      const snapshot = Y.encodeStateAsUpdate(this.doc)
-      const before = { records: this.logRecords, bytes: this.snapshotBytes }
-      this.logRecords = 0
-      this.snapshotBytes = snapshot.byteLength
-      this.compacting = this.storage.compact(this.name, snapshot)
-        .catch((err: Error) => {
-          // The log still holds everything; compact again at a later update.
-          this.logRecords += before.records
-          this.snapshotBytes = before.bytes
-          this.emit('compaction-failed', [err])
-        })
-        .finally(() => { this.compacting = null })
-    }
+    if (this.compacting === null && !this.writer.failing && this.logIsLong()) this.compact()
+  }
+
+  /** Replace the log by one snapshot of the doc, in the background (`compacting`); a failure loses nothing. */
+  private compact (): void {
+    // The snapshot holds everything in the doc, which includes every append issued so far.
+    const snapshot = Y.encodeStateAsUpdate(this.doc)
+    const before = { records: this.logRecords, bytes: this.snapshotBytes }
+    this.logRecords = 0
+    this.snapshotBytes = snapshot.byteLength
+    this.compacting = this.storage.compact(this.name, snapshot)
+      .catch((err: Error) => {
+        // The log still holds everything; compact again at a later update.
+        this.logRecords += before.records
+        this.snapshotBytes = before.bytes
+        this.emit('compaction-failed', [err])
+      })
+      .finally(() => { this.compacting = null })
   }
 }
