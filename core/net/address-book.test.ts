@@ -19,6 +19,7 @@ import type { Space } from '../space.ts'
 import { MemoryStore } from '../store/memory-store.ts'
 import { addressBookFile } from './address-book-file.ts'
 import { AddressBook, ADDRESS_BOOK_MAX_ADDRS, ADDRESS_BOOK_MAX_RELAYED } from './address-book.ts'
+import type { AddressBookEntries } from './address-book.ts'
 
 const nodes = new Set<SyncNode>()
 const dirs: string[] = []
@@ -170,6 +171,28 @@ test('new direct addresses never push a relayed one out of the book (a member ba
   addrs = book.get(peer)
   assert.is(addrs.length, ADDRESS_BOOK_MAX_ADDRS)
   assert.equal(addrs.filter(a => a.includes('/p2p-circuit')), [10, 9, 8, 7].map(relayed).slice(0, ADDRESS_BOOK_MAX_RELAYED), 'the newest relayed ones, capped')
+})
+
+test('a peer met for the first time is written at once (a page closed right after pairing still finds its desktop); known peers are batched', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dispatch-book-'))
+  dirs.push(dir)
+  const file = addressBookFile(join(dir, 'peers.json'))
+  const saves: AddressBookEntries[] = []
+  const book = new AddressBook({ load: async () => await file.load(), save: async entries => { saves.push(entries); await file.save(entries) } })
+  await book.load()
+  const peer = '12D3KooWDesk'
+  const addr = `/ip4/127.0.0.1/tcp/4317/p2p/${peer}`
+  book.remember(peer, [addr])
+  // Microtasks only: a batched (timer) save cannot have started yet.
+  for (let i = 0; i < 10; i++) await Promise.resolve()
+  assert.equal(saves.map(e => e[peer]?.addrs), [[addr]], 'saved without waiting for the batch')
+  book.remember(peer, [`/ip4/127.0.0.1/tcp/4318/p2p/${peer}`])
+  for (let i = 0; i < 10; i++) await Promise.resolve()
+  assert.is(saves.length, 1, 'a change to a known peer waits for the batch')
+  await book.flush()
+  const again = new AddressBook(file)
+  await again.load()
+  assert.equal(again.get(peer), [`/ip4/127.0.0.1/tcp/4318/p2p/${peer}`, addr])
 })
 
 test('retainDirect drops the direct addresses a peer no longer listens on and keeps its relayed ones', () => {

@@ -69,7 +69,10 @@ export class AddressBook {
     const merged = [...all.filter(a => !isRelayedAddr(a)).slice(0, ADDRESS_BOOK_MAX_ADDRS - relayed.length), ...relayed]
     const before = this.peers.get(peer)?.addrs
     this.peers.set(peer, { addrs: merged, seenAt: Date.now() })
-    if (before === undefined || before.join() !== merged.join()) this.scheduleSave()
+    // A peer met for the first time (pairing) is written at once: a page closed right after pairing
+    // would otherwise forget where its desktop is. Changes to known peers are written together.
+    if (before === undefined) this.saveNow()
+    else if (before.join() !== merged.join()) this.scheduleSave()
   }
 
   /**
@@ -93,8 +96,13 @@ export class AddressBook {
 
   /** Write pending changes now. */
   async flush (): Promise<void> {
-    if (this.saveTimer !== null) { clearTimeout(this.saveTimer); this.saveTimer = null; this.save() }
+    if (this.saveTimer !== null) this.saveNow()
     await this.saving
+  }
+
+  private saveNow (): void {
+    if (this.saveTimer !== null) { clearTimeout(this.saveTimer); this.saveTimer = null }
+    this.save()
   }
 
   private scheduleSave (): void {
