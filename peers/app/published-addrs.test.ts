@@ -6,9 +6,9 @@ import * as assert from 'uvu/assert'
 import * as Y from 'yjs'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { openSpace, MemoryStore } from '../../core/index.ts'
+import { createSyncNode, openSpace, MemoryStore } from '../../core/index.ts'
 import type { Space } from '../../core/index.ts'
-import { publishAddrs, readPublishedAddrs, signedAddrsOf, verifySignedAddrs } from './published-addrs.ts'
+import { keepAddrsPublished, publishAddrs, readPublishedAddrs, signedAddrsOf, verifySignedAddrs } from './published-addrs.ts'
 
 const opened: Space[] = []
 // Each space runs an awareness timer until it is closed.
@@ -68,6 +68,35 @@ test('the record handed out of the space (a web server to its page) verifies onl
   assert.is(verifySignedAddrs({ ...record, body: record.body.replace('40001', '40003') }), null, 'a changed body')
   assert.is(verifySignedAddrs({ peerId: 'not a peer id', body: '{}', sig: 'x' }), null, 'garbage')
   assert.is(signedAddrsOf(desk.space, mallory.id), null, 'nothing published there')
+})
+
+test('a desktop whose own entry a new phone replaced at pairing (both wrote one before they synced) publishes its addresses again', async () => {
+  const node = await createSyncNode({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+  try {
+    // Of two maps set at one key at once, Yjs keeps the one from the higher client id: the phone's here.
+    const deskDoc = new Y.Doc()
+    deskDoc.clientID = 1
+    const desk = await node.openSpace('dispatch', { storage: new MemoryStore(), doc: deskDoc })
+    desk.members.add({ peerId: node.peerId, name: 'desk', role: 'desktop', pairedAt: 1, pairedBy: node.peerId })
+    keepAddrsPublished(desk, node)
+    assert.equal(readPublishedAddrs(desk, node.peerId)?.addrs, node.addrs())
+
+    const phoneKey = await generateKeyPair('Ed25519')
+    const phoneId = peerIdFromPrivateKey(phoneKey).toString()
+    const phoneDoc = new Y.Doc()
+    phoneDoc.clientID = 2 ** 32 - 1
+    const phone = await openSpace('dispatch', { storage: new MemoryStore(), identity: phoneKey, doc: phoneDoc })
+    opened.push(phone)
+    // What the joining side of pairing writes before the first sync (core/pairing/protocol.ts).
+    phone.members.add({ peerId: node.peerId, name: 'desk', role: 'desktop', pairedAt: 2, pairedBy: phoneId })
+    Y.applyUpdate(desk.doc, Y.encodeStateAsUpdate(phone.doc))
+    assert.is((desk.members.map.get(node.peerId) as Y.Map<unknown>).get('pairedBy'), phoneId, 'the phone\'s entry won')
+    assert.equal(readPublishedAddrs(desk, node.peerId)?.addrs, node.addrs(), 'published into the entry that won')
+    sync(desk, phone)
+    assert.equal(readPublishedAddrs(phone, node.peerId)?.addrs, node.addrs(), 'and the phone reads them')
+  } finally {
+    await node.stop()
+  }
 })
 
 test.run()

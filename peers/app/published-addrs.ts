@@ -81,4 +81,8 @@ export function keepAddrsPublished (space: Space, node: SyncNode): void {
   }
   publish()
   node.libp2p.addEventListener('self:peer:update', publish)
+  // Pairing can replace this device's own entry: the new device writes an entry for it before the
+  // two have synced, and of two maps set at one key at once Yjs keeps one. Whichever entry won
+  // gets the addresses back (publishAddrs writes nothing when they are there already).
+  space.members.map.observe(event => { if (event.keysChanged.has(node.peerId)) publish() })
 }
