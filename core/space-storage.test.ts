@@ -132,39 +132,41 @@ test('a failed compaction loses nothing, is no storage error, and is tried again
   assert.ok(Y.decodeUpdate(store.backing.get('s')!.snapshot!).structs.length > 0)
 })
 
-test('a space closed with a long log compacts it: the next open loads one snapshot holding everything', async () => {
+/** A FileStore in a fresh directory, removed after `body`. */
+async function withFileStore (body: (storage: FileStore) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dispatch-close-compact-'))
+  const storage = new FileStore({ dir })
   try {
-    const written = COMPACT_ON_CLOSE_RECORDS + 20
-    const storage = new FileStore({ dir })
-    const space = await openSpace('s', { storage })
-    for (let i = 0; i < written; i++) { add(space, `k${i}`); await space.flush() }
-    assert.is((await storage.load('s')).length, written, 'one record per update before the close')
-    await space.close()
-    const records = await storage.load('s')
-    assert.is(records.length, 1, 'one snapshot, no log')
-    const again = await openSpace('s', { storage })
-    assert.is(again.doc.getMap('tasks').size, written)
-    await again.close()
-    await storage.close()
+    await body(storage)
   } finally {
+    await storage.close()
     await rm(dir, { recursive: true, force: true })
   }
-})
+}
 
-test('a space closed with a short log leaves it as it is (no snapshot rewritten at every stop)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dispatch-close-compact-'))
-  try {
-    const storage = new FileStore({ dir })
-    const space = await openSpace('s', { storage })
-    for (let i = 0; i < 3; i++) { add(space, `k${i}`); await space.flush() }
-    await space.close()
-    assert.is((await storage.load('s')).length, 3)
-    await storage.close()
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-})
+/** A space in `storage` given `n` updates, each flushed on its own (one log record each). */
+async function spaceWithUpdates (storage: FileStore, n: number): Promise<Space> {
+  const space = await openSpace('s', { storage })
+  for (let i = 0; i < n; i++) { add(space, `k${i}`); await space.flush() }
+  return space
+}
+
+test('a space closed with a long log compacts it: the next open loads one snapshot holding everything', () => withFileStore(async storage => {
+  const written = COMPACT_ON_CLOSE_RECORDS + 20
+  const space = await spaceWithUpdates(storage, written)
+  assert.is((await storage.load('s')).length, written, 'one record per update before the close')
+  await space.close()
+  assert.is((await storage.load('s')).length, 1, 'one snapshot, no log')
+  const again = await openSpace('s', { storage })
+  assert.is(again.doc.getMap('tasks').size, written)
+  await again.close()
+}))
+
+test('a space closed with a short log leaves it as it is (no snapshot rewritten at every stop)', () => withFileStore(async storage => {
+  const space = await spaceWithUpdates(storage, 3)
+  await space.close()
+  assert.is((await storage.load('s')).length, 3)
+}))
 
 test('a compaction at close that fails still closes, and loses nothing', async () => {
   const store = new FailingStore()
