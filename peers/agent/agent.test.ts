@@ -111,6 +111,24 @@ test('without a key: $ echo hello completes with hello; a sentence fails naming 
   } finally { await w.done() }
 })
 
+test('a poke before start() is done runs nothing (no audit log yet); start runs the task (a scheduler releasing a catch-up at start-up)', async () => {
+  const w = await world()
+  const agent = new Agent({ doc: w.deskDoc, deviceId: DESK, grants: { readWrite: [w.work], readOnly: [], terminal: true, network: false }, home: w.home, env: {}, keepAwake: false, log: () => {}, heartbeatMs: 50 })
+  try {
+    const t = w.phone.addTask({ text: '$ echo early', target: DESK })
+    agent.poke()
+    for (let i = 0; i < 10; i++) await Promise.resolve()
+    assert.is(w.phone.get(t.id)!.status, 'queued', 'not claimed before the agent is ready')
+    await agent.start()
+    await until(() => finished(w.phone.get(t.id)))
+    assert.is(w.phone.get(t.id)!.status, 'done')
+    assert.is(w.phone.get(t.id)!.result, 'early')
+  } finally {
+    await agent.stop()
+    await w.done()
+  }
+})
+
 test('claims only tasks addressed to this desktop', async () => {
   const w = await world()
   try {

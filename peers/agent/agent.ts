@@ -123,6 +123,8 @@ export class Agent extends ObservableV2<AgentEvents> {
   #awake: KeepAwake
   #log: (m: string) => void
   #started = false
+  /** Set once start() has opened the audit log and ended survivors: nothing runs before that. */
+  #serving = false
   #stopping = false
   #scheduled = false
   #onChange = () => this.#schedule()
@@ -163,6 +165,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     this.#bashEnv = await writeBashHook(this.#opts.home, this.#noNetwork)
     // Before the first pass: a retry must never run beside the attempt it replaces.
     await this.#runRecords.endSurvivors(this.#log)
+    this.#serving = true
     this.board.on('tasks-change', this.#onChange)
     this.#tick()
   }
@@ -181,7 +184,7 @@ export class Agent extends ObservableV2<AgentEvents> {
     this.destroy()
   }
 
-  /** Look at the board again (a held task was released). */
+  /** Look at the board again (a held task was released); before start() is done, start's own first look covers it. */
   poke (): void {
     this.#schedule()
   }
@@ -192,7 +195,9 @@ export class Agent extends ObservableV2<AgentEvents> {
   }
 
   #schedule (): void {
-    if (this.#scheduled || this.#stopping) return
+    // Before start() is done (a scheduler releasing a catch-up occurrence at start-up), nothing
+    // may run yet: start's own first pass takes the task then.
+    if (this.#scheduled || this.#stopping || !this.#serving) return
     this.#scheduled = true
     queueMicrotask(() => {
       this.#scheduled = false
