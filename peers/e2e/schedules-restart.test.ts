@@ -6,7 +6,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ok } from './cli-process.ts'
 import { tasksOf } from './tasks-fixture.ts'
-import { scheduleWorld, startDesk, stop, kill9, stopAll, removeWorld, schedule, waitCount, scheduleOf, sleep, decodeTime } from './schedules-fixture.ts'
+import { scheduleWorld, startDesk, stop, kill9, stopAll, removeWorld, schedule, waitCount, scheduleOf, sleep, decodeTime, syncPhone } from './schedules-fixture.ts'
 
 const w = await scheduleWorld('dsched2-')
 
@@ -27,14 +27,17 @@ test('desktop off across three slots, then on: one catch-up run, recorded in the
   assert.ok(catchUp.missed >= 2, `missed ${catchUp.missed}`)
   assert.match(catchUp.text, /missed \d+ slots while the desktop was off; ran once/)
   await waitCount(d, s.id, 'done', 1)
-  await stop(w, d)
   const after = await scheduleOf(w.desk, s.id)
   // Between the last run before the stop and the catch-up, exactly one occurrence: the catch-up.
   const between = after.taskIds.filter((id: string) => decodeTime(id) > before.history.at(-1).slot && decodeTime(id) <= catchUp.slot)
   assert.equal(between, [catchUp.taskId])
   const entry = after.history.find((h: any) => h.taskId === catchUp.taskId && h.kind === 'started')
   assert.is(entry.missed, catchUp.missed, 'the catch-up is in the shared history')
+  // Deleted while the desktop runs, and synced: the next test's desktop must not run it again
+  // (deleted with the desktop stopped, it reached the desktop only after that one had started).
   await ok(w.phone, ['schedules', 'delete', s.id])
+  await syncPhone(w)
+  await stop(w, d)
 })
 
 test('kill -9 during an occurrence, restart: that occurrence completes once', async () => {
