@@ -2,6 +2,7 @@
 // its members, and one sync session per connected peer.
 
 import * as Y from 'yjs'
+import { raceSignal } from 'race-signal'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION, COMPACT_ON_CLOSE_RECORDS } from './constants.ts'
@@ -13,7 +14,7 @@ import { StoredTrustMemory } from './trust/memory.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { MessageChannel } from './sync/channel.ts'
-import { SyncSession } from './sync/session.ts'
+import { SessionClosedError, SyncSession } from './sync/session.ts'
 import type { UpdateEncoding } from './sync/session.ts'
 import type { Timers } from './sync/timers.ts'
 import { checkUpdate } from './sync/limits.ts'
@@ -233,6 +234,28 @@ export class Space extends ObservableV2<SpaceEvents> {
   /** End the session with `peerId`, telling it why. */
   disconnect (peerId: string, reason?: string): void {
     this.sessions.get(peerId)?.session.destroy(reason)
+  }
+
+  /**
+   * Resolves once `peerId` has applied everything this space held at the call: one state-vector
+   * round trip on the live session (the channel is ordered). 'synced' says we hold the peer's
+   * state; this says the peer holds ours, so a short-lived process may stop right after. A session
+   * replaced meanwhile by a newer channel to the same peer is asked again. Rejects when there is
+   * no session with `peerId`, it closes first, or `signal` aborts.
+   */
+  async confirm (peerId: string, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted()
+      const session = this.session(peerId)
+      if (session === undefined) throw new SessionClosedError(`no sync session with ${peerId}`)
+      try {
+        await raceSignal(session.confirm(), signal)
+        return
+      } catch (err) {
+        const next = this.session(peerId)
+        if (signal?.aborted === true || next === undefined || next === session) throw err
+      }
+    }
   }
 
   /**

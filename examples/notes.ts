@@ -82,12 +82,13 @@ export async function runNotes (argv: string[], openStorage: (dir: string) => Pr
     await node.stop()
   }
 
-  /** Connect to each device and wait until we hold what it has (ours leaves as `node.stop()` closes). */
+  /** Connect to each device; wait until we hold what it has, and it confirms it holds ours. */
   async function exchange (space: Space, peers: string[]): Promise<void> {
     for (const peer of peers) {
       const synced = new Promise<void>(resolve => space.on('synced', function done (p) { if (p === peer) { space.off('synced', done); resolve() } }))
       await node.connectPeer(peer)
       if (space.session(peer)?.synced !== true) await synced
+      await space.confirm(peer) // before this process exits and takes what is in flight with it
     }
     console.log(`synced with ${peers.length} device(s)`)
   }

@@ -1,6 +1,6 @@
 // Mixed protocol revisions: a node that speaks /dispatch/sync/1.1.0 (Yjs v2 diffs) and one that
 // speaks only 1.0.0 sync both ways, whichever of them dials; two new nodes agree on 1.1.0 and
-// send their first diff in v2. Real libp2p nodes on 127.0.0.1; the old node is the engine with
+// send their first diff in v2; `Space.confirm` works on either revision. Real libp2p nodes on 127.0.0.1; the old node is the engine with
 // its revisions narrowed to 1.0.0 (what an older release registers and proposes).
 
 import { test } from 'uvu'
@@ -38,7 +38,9 @@ async function syncBothWays (dialer: { node: SyncNode, space: Space }, listener:
   listener.space.doc.getMap('m').set('listener-offline', 'x'.repeat(10_000))
   await dialer.node.connect(listener.node.addrs()[0])
   await until('the dialer holds the listener\'s offline write', () => dialer.space.doc.getMap('m').get('listener-offline') !== undefined, dialer.space.doc)
-  await until('the listener holds the dialer\'s offline text', () => listener.space.doc.getText('t').length > 0, listener.space.doc)
+  // Holding the listener's state says nothing of ours there; a confirmation does, on either revision.
+  await dialer.space.confirm(listener.node.peerId, AbortSignal.timeout(WAIT_MS))
+  assert.is(listener.space.doc.getText('t').length, 'dialer offline '.length * 2000, 'confirmed: the listener holds the dialer\'s offline text')
   dialer.space.doc.getMap('m').set('dialer-online', 1)
   listener.space.doc.getMap('m').set('listener-online', 2)
   await until('the listener gets the dialer\'s live edit', () => listener.space.doc.getMap('m').get('dialer-online') === 1, listener.space.doc)

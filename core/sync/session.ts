@@ -32,6 +32,11 @@ export const MESSAGE_SYNC_UPDATE_V2 = 4
 /** How a session encodes the diffs it sends in reply to a state vector (sync step 2). */
 export type UpdateEncoding = 'v1' | 'v2'
 
+/** A `confirm()` that cannot complete: the session closed before the remote answered. */
+export class SessionClosedError extends Error {
+  name = 'SessionClosedError'
+}
+
 /** A sync message of a type this version does not know; the message is dropped, the session stays up. */
 export class UnknownMessageTypeError extends Error {
   name = 'UnknownMessageTypeError'
@@ -109,6 +114,13 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
   private heardSinceResync = false
   /** Awareness client ids learnt through this session, removed when it closes. */
   private readonly remoteClients = new Set<number>()
+  /**
+   * State vectors sent and step 2 answers received. A remote answers every step 1 with exactly
+   * one step 2, in order, so answer n proves it has read everything sent before step 1 n.
+   */
+  private step1Sent = 0
+  private step2Received = 0
+  private confirmations: Array<{ answer: number, resolve: () => void, reject: (error: Error) => void }> = []
 
   constructor (doc: Y.Doc, channel: MessageChannel, options: SyncSessionOptions = {}) {
     super()
@@ -139,6 +151,20 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
   resync (): void {
     this.sendStep1()
     this.armResync()
+  }
+
+  /**
+   * Resolves once the remote has applied everything this session sent before the call: a fresh
+   * state vector goes out behind it, and the remote answers that only after reading what came
+   * first on the ordered channel. 'synced' alone does not say this: it means we hold the remote's
+   * state, while our own diff may still be in flight. Rejects if the session closes first.
+   */
+  async confirm (): Promise<void> {
+    if (this.closed) throw new SessionClosedError(`the session with ${this.remote} is closed`)
+    this.flush()
+    this.sendStep1()
+    const answer = this.step1Sent
+    await new Promise<void>((resolve, reject) => { this.confirmations.push({ answer, resolve, reject }) })
   }
 
   /** Handle one incoming message. Never throws: a bad message is counted and dropped. */
@@ -188,6 +214,7 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
         const update = decoding.readVarUint8Array(decoder)
         const v2 = syncType === MESSAGE_SYNC_STEP2_V2 || syncType === MESSAGE_SYNC_UPDATE_V2
         const isDiff = syncType === syncProtocol.messageYjsSyncStep2 || syncType === MESSAGE_SYNC_STEP2_V2
+        if (isDiff) this.step2Received++
         const refusal = this.accept?.(update, v2, isDiff ? 'diff' : 'update') ?? null
         if (refusal !== null) {
           this.emit('update-refused', [refusal, this])
@@ -201,10 +228,11 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
           Y.applyUpdate(this.doc, update, this)
           if (syncType === syncProtocol.messageYjsSyncStep2) this.diffsReceived.v1++
         }
-        if ((syncType === syncProtocol.messageYjsSyncStep2 || syncType === MESSAGE_SYNC_STEP2_V2) && !this.synced) {
+        if (isDiff && !this.synced) {
           this.synced = true
           this.emit('synced', [this])
         }
+        if (isDiff) this.settleConfirmations()
         this.healIfPending()
         break
       }
@@ -255,6 +283,9 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
       if (gone.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, gone, this)
     }
     this.channel.close(reason)
+    const unanswered = this.confirmations
+    this.confirmations = []
+    for (const c of unanswered) c.reject(new SessionClosedError(`the session with ${this.remote} closed before it confirmed${reason !== undefined ? `: ${reason}` : ''}`))
     this.emit('close', [reason, this])
     super.destroy()
   }
@@ -296,6 +327,14 @@ export class SyncSession extends ObservableV2<SyncSessionEvents> {
     encoding.writeVarUint(encoder, MESSAGE_SYNC)
     syncProtocol.writeSyncStep1(encoder, this.doc)
     this.channel.send(encoding.toUint8Array(encoder))
+    this.step1Sent++
+  }
+
+  private settleConfirmations (): void {
+    const answered = this.confirmations.filter(c => c.answer <= this.step2Received)
+    if (answered.length === 0) return
+    this.confirmations = this.confirmations.filter(c => c.answer > this.step2Received)
+    for (const c of answered) c.resolve()
   }
 
   /** Yjs parks updates whose dependencies are missing; ask for them soon. */

@@ -189,7 +189,7 @@ export interface ScheduleView {
 
 export interface AddScheduleResult {
   schedule: ScheduleView
-  /** The target desktop was reached, so the schedule left this device now (else at the next sync). */
+  /** The target desktop confirmed it holds the schedule now (else it goes out at the next sync). */
   reached: boolean
 }
 
@@ -222,7 +222,7 @@ export interface ApproveInput { id: string, forTask?: boolean }
 export interface DenyInput { id: string, note?: string }
 export interface ReplyInput { id: string, text: string }
 
-/** An answer written here: it takes effect when it reaches the desktop (`delivered`: reached now). */
+/** An answer written here: it takes effect when it reaches the desktop (`delivered`: the desktop confirmed it holds it). */
 export interface AnswerResult {
   id: string
   requestId: string

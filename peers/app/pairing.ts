@@ -5,7 +5,7 @@ import { acceptInvite } from '../../core/pairing/protocol.ts'
 import { decodeInvite } from '../../core/pairing/invite.ts'
 import type { CallOptions, DeviceRef, JoinResult, PairEvent, PairInput } from './api.ts'
 import type { AppContext } from './context.ts'
-import { waitSynced } from './sync.ts'
+import { waitSynced } from './delivery.ts'
 
 /** Time `join` waits for the first sync with the desktop after pairing. */
 const JOIN_SYNC_TIMEOUT_MS = 10_000

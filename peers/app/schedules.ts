@@ -3,8 +3,8 @@
 
 import type { AddScheduleInput, AddScheduleResult, ScheduleView } from './api.ts'
 import type { AppContext } from './context.ts'
-import { DELIVERY_WAIT_MS, reach, resolveTarget } from './tasks.ts'
-import { waitSynced } from './sync.ts'
+import { DELIVERY_WAIT_MS, resolveTarget } from './tasks.ts'
+import { deliver } from './delivery.ts'
 import { describeSpec, parseScheduleInput } from '../schedules/spec.ts'
 import type { Schedule } from '../schedules/schedule-board.ts'
 import { nextRunOf } from '../schedules/scheduler.ts'
@@ -17,7 +17,7 @@ export async function addSchedule (ctx: AppContext, input: AddScheduleInput): Pr
   const target = await resolveTarget(ctx, input.to)
   const s = ctx.schedules.add({ text: input.text, target: target.peerId, spec, ...(input.scope !== undefined ? { scope: input.scope } : {}) })
   await ctx.device.space.flush()
-  const reached = await send(ctx, target.peerId, input.deliverMs ?? DELIVERY_WAIT_MS)
+  const reached = await deliver(ctx, target.peerId, input.deliverMs ?? DELIVERY_WAIT_MS)
   return { schedule: view(ctx, s), reached }
 }
 
@@ -28,7 +28,7 @@ export async function listSchedules (ctx: AppContext): Promise<ScheduleView[]> {
 export async function setSchedulePaused (ctx: AppContext, input: { id: string }, paused: boolean): Promise<ScheduleView> {
   const s = ctx.schedules.setPaused(ctx.schedules.find(input.id).id, paused)
   await ctx.device.space.flush()
-  await send(ctx, s.target, CHANGE_REACH_MS)
+  await deliver(ctx, s.target, CHANGE_REACH_MS)
   return view(ctx, s)
 }
 
@@ -36,7 +36,7 @@ export async function deleteSchedule (ctx: AppContext, input: { id: string }): P
   const s = ctx.schedules.find(input.id)
   ctx.schedules.remove(s.id)
   await ctx.device.space.flush()
-  await send(ctx, s.target, CHANGE_REACH_MS)
+  await deliver(ctx, s.target, CHANGE_REACH_MS)
   return { id: s.id, deleted: true }
 }
 
@@ -67,21 +67,5 @@ function view (ctx: AppContext, s: Schedule): ScheduleView {
     last,
     taskIds: ctx.board.list().filter(t => t.scheduleId === s.id).map(t => t.id),
     history: s.history
-  }
-}
-
-/**
- * Connected to `peerId` and through one sync exchange with it, so what this device wrote has
- * left (a short-lived CLI process may exit right after); false when it is not reachable now,
- * and the change goes out at the next sync.
- */
-async function send (ctx: AppContext, peerId: string, timeoutMs: number): Promise<boolean> {
-  const started = ctx.device.now()
-  if (!await reach(ctx, peerId, timeoutMs)) return false
-  try {
-    await waitSynced(ctx, peerId, Math.max(500, timeoutMs - (ctx.device.now() - started)))
-    return true
-  } catch {
-    return false
   }
 }

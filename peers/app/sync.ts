@@ -1,13 +1,10 @@
-// The sync use cases: `sync` connects to every known member, waits until in sync with each
-// reachable one and reports; `follow` stays connected and streams what happens.
+// The sync use cases: `sync` connects to every known member, waits until each reachable one and
+// this device hold what the other wrote (a sync, then a confirming round trip) and reports; `follow` stays connected and streams what happens.
 
 import type { CallOptions, DeviceRef, FollowEvent, SyncResult } from './api.ts'
 import type { AppContext } from './context.ts'
 import { aborted } from './tasks.ts'
-
-export class SyncFailedError extends Error {
-  name = 'SyncFailedError'
-}
+import { SyncFailedError, waitSynced } from './delivery.ts'
 
 export class NoKnownPeersError extends Error {
   name = 'NoKnownPeersError'
@@ -26,6 +23,7 @@ function noPeers (ctx: AppContext): string {
 export async function syncOnce (ctx: AppContext, input: { timeoutMs?: number }): Promise<SyncResult> {
   const { node, space } = ctx.device
   const timeoutMs = input.timeoutMs ?? 10_000
+  const deadline = AbortSignal.timeout(timeoutMs)
   const peers = node.knownPeers()
   if (peers.length === 0) throw new NoKnownPeersError(noPeers(ctx))
   const results = await Promise.all(peers.map(async ({ peerId }): Promise<DeviceRef & { error?: string }> => {
@@ -43,9 +41,12 @@ export async function syncOnce (ctx: AppContext, input: { timeoutMs?: number }):
     }
     try {
       await synced
+      // We hold its state; now it confirms it holds ours (the process may exit right after).
+      await space.confirm(peerId, deadline)
       return { peerId, name }
     } catch (err) {
-      return { peerId, name, error: (err as Error).message }
+      const error = deadline.aborted ? `${name} did not confirm the sync within ${timeoutMs} ms` : (err as Error).message
+      return { peerId, name, error }
     }
   }))
   await space.flush()
@@ -86,43 +87,6 @@ export async function followSync (ctx: AppContext, options: CallOptions<FollowEv
     space.off('peer-disconnected', onDisconnected)
     space.off('refused', onRefused)
   }
-}
-
-/** Resolves on the first 'synced' with `peer`; rejects on its refusal, after `timeoutMs`, or when `signal` aborts. */
-export function waitSynced (ctx: AppContext, peer: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const { node, space } = ctx.device
-  const name = (): string => ctx.nameOf(peer)
-  return new Promise<void>((resolve, reject) => {
-    // Pairing often completes the first sync before anyone asks.
-    if (space.session(peer)?.synced === true) { resolve(); return }
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      space.off('synced', onSynced)
-      space.off('refused', onRefused)
-      node.libp2p.removeEventListener('peer:disconnect', onGone)
-    }
-    // A gate closes the connection right after the handshake: the dial "succeeds", then drops.
-    const onGone = (event: CustomEvent<{ toString: () => string }>): void => {
-      if (event.detail.toString() !== peer) return
-      done()
-      reject(new SyncFailedError(`${name()} refused the connection: this device is not paired with it, or was revoked`))
-    }
-    node.libp2p.addEventListener('peer:disconnect', onGone)
-    const onSynced = (p: string): void => { if (p === peer) { done(); resolve() } }
-    const onRefused = (p: string, reason: string): void => {
-      if (p !== peer) return
-      done()
-      reject(new SyncFailedError(reason.includes('revoked')
-        ? `${name()} refused to sync: this device was revoked there`
-        : `${name()} refused to sync: this device is not a member there`))
-    }
-    const onAbort = (): void => { done(); reject(new SyncFailedError(`stopped waiting for a sync with ${name()}`)) }
-    signal?.addEventListener('abort', onAbort, { once: true })
-    const timer = setTimeout(() => { done(); reject(new SyncFailedError(`no sync with ${name()} within ${timeoutMs} ms`)) }, timeoutMs)
-    space.on('synced', onSynced)
-    space.on('refused', onRefused)
-  })
 }
 
 /** A dial refused after encryption is the other side's gate: we are not (or no longer) its member. */

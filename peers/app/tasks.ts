@@ -18,12 +18,13 @@ import type { AppContext } from './context.ts'
 import type { ArchivedTask } from './ports.ts'
 import type { HistoryEntry } from '../schedules/schedule-board.ts'
 import { presenceOf } from './presence.ts'
+import { deliver, reach } from './delivery.ts'
 
 /** How long `add` tries to reach its target and waits for the receipt before saying "queued here". */
 export const DELIVERY_WAIT_MS = 4_000
 /** With attachments, how long `add` stays reachable for the desktop to fetch them. */
 export const ATTACH_WAIT_MS = 60_000
-/** How long `cancel` tries to reach the target so the request leaves at once. */
+/** How long `cancel` and the answers try to hand the change to the target at once. */
 const CANCEL_REACH_MS = 2_000
 
 export class NoDesktopError extends Error {
@@ -97,8 +98,8 @@ export async function cancelTask (ctx: AppContext, input: { id: string }): Promi
   if (isFinal(before.status)) return { id: before.id, status: before.status, cancelRequested: before.cancelRequested, alreadyFinished: true }
   const t = ctx.board.requestCancel(before.id)
   await ctx.device.space.flush()
-  // Saved either way; reaching the target only makes the request leave now.
-  await reach(ctx, t.target, CANCEL_REACH_MS)
+  // Saved either way; delivering it now only spares waiting for the next sync.
+  await deliver(ctx, t.target, CANCEL_REACH_MS)
   return { id: t.id, status: t.status, cancelRequested: true, alreadyFinished: false }
 }
 
@@ -133,7 +134,7 @@ async function answerTask (ctx: AppContext, query: string, decision: AnswerDecis
   if (!isWaiting(task.status) || pending == null) throw new NothingPendingError(task.id, task.status)
   ctx.board.answerRequest(task.id, pending.id, decision, text)
   await ctx.device.space.flush()
-  const delivered = await reach(ctx, task.target, CANCEL_REACH_MS)
+  const delivered = await deliver(ctx, task.target, CANCEL_REACH_MS)
   return { id: task.id, requestId: pending.id, decision, delivered }
 }
 
@@ -297,20 +298,6 @@ function waitUntil (ctx: AppContext, test: () => boolean, timeoutMs: number, sig
     space.awareness.on('change', check)
     signal.addEventListener('abort', onAbort, { once: true })
   })
-}
-
-/** Connected to `peerId`, dialling its known addresses for at most `timeoutMs` if not. */
-export async function reach (ctx: AppContext, peerId: string, timeoutMs: number): Promise<boolean> {
-  const { node, space } = ctx.device
-  if (space.connectedPeers().includes(peerId) || node.connectedPeers().includes(peerId)) return true
-  try {
-    await node.connectPeer(peerId, { signal: AbortSignal.timeout(timeoutMs) })
-    return true
-  } catch {
-    // Unreachable now, or no address known: the caller says "not delivered yet", and the node
-    // keeps redialling it for as long as this process runs.
-    return false
-  }
 }
 
 function findTask (ctx: AppContext, archived: ArchivedTask[], query: string): { task: Task, archived?: ArchivedTask } {
