@@ -59,6 +59,13 @@ export const COMPACT_LOG_BYTES = 8 * 1024 * 1024
 export const COMPACT_LOG_RECORDS = 1000
 export const COMPACT_LOG_SNAPSHOT_FRACTION = 16
 /**
+ * A log found long is compacted this long after, not inside the update that made it long:
+ * encoding the snapshot blocks the thread (~10 ms for 1,000 tasks), and inside that update it
+ * delayed whatever else the turn held (the rest of a sync: an ack). A sync's burst of updates
+ * also ends first. y-indexeddb waits 1 s before trimming as well.
+ */
+export const COMPACT_DELAY_MS = 1_000
+/**
  * A space closed with at least this many updates in its log compacts it first, so the next start
  * loads one snapshot instead of replaying them (a year's heavy use: 815 updates, ~60 ms of a cold
  * load). Fewer replay in under ~7 ms, less than rewriting the snapshot at every stop would cost.

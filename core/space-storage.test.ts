@@ -12,7 +12,7 @@ import { FileStore, openSpace, StorageFailedError } from './index.ts'
 import type { Space } from './index.ts'
 import { FailingStore } from './store/failing-store.fixture.ts'
 import { VirtualTimers } from './sync/timers.ts'
-import { COMPACT_ON_CLOSE_RECORDS, STORAGE_RETRY_MS } from './constants.ts'
+import { COMPACT_DELAY_MS, COMPACT_LOG_RECORDS, COMPACT_ON_CLOSE_RECORDS, STORAGE_RETRY_MS } from './constants.ts'
 
 function add (space: Space, key: string): void {
   space.doc.getMap('tasks').set(key, key)
@@ -109,7 +109,8 @@ test('a space closed while its storage fails closes (what is unsaved is lost, as
 test('a failed compaction loses nothing, is no storage error, and is tried again', async () => {
   const store = new FailingStore()
   store.compactFails = true
-  const space = await openSpace('s', { storage: store, timers: new VirtualTimers() })
+  const timers = new VirtualTimers()
+  const space = await openSpace('s', { storage: store, timers })
   const compactionErrors: Error[] = []
   let storageErrors = 0
   space.on('compaction-failed', err => compactionErrors.push(err))
@@ -120,12 +121,14 @@ test('a failed compaction loses nothing, is no storage error, and is tried again
     space.doc.getMap('tasks').set(`k${i}`, big)
     await space.flush()
   }
+  timers.advance(COMPACT_DELAY_MS)
   await waitFor(() => compactionErrors.length > 0)
   assert.is(storageErrors, 0)
   assert.is(store.backing.get('s')?.snapshot ?? null, null)
   store.compactFails = false
   space.doc.getMap('tasks').set('k10', big)
   await space.flush()
+  timers.advance(COMPACT_DELAY_MS)
   await waitFor(() => store.backing.get('s')?.snapshot != null)
   await space.close()
   assert.is((await keysAfterReopen(store)).length, 11)
@@ -133,9 +136,9 @@ test('a failed compaction loses nothing, is no storage error, and is tried again
 })
 
 /** A FileStore in a fresh directory, removed after `body`. */
-async function withFileStore (body: (storage: FileStore) => Promise<void>): Promise<void> {
+async function withFileStore (body: (storage: FileStore) => Promise<void>, options: { fsync?: boolean } = {}): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dispatch-close-compact-'))
-  const storage = new FileStore({ dir })
+  const storage = new FileStore({ dir, ...options })
   try {
     await body(storage)
   } finally {
@@ -182,8 +185,28 @@ test('a compaction at close that fails still closes, and loses nothing', async (
   assert.is((await keysAfterReopen(store)).length, COMPACT_ON_CLOSE_RECORDS)
 })
 
+test('a log grown long is compacted a moment later, not inside the update that made it long', () => withFileStore(async storage => {
+  const timers = new VirtualTimers()
+  const space = await openSpace('s', { storage, timers })
+  const n = COMPACT_LOG_RECORDS + 5
+  // Each on its own, as a device's writes come: the log's size on disk is what makes it long.
+  for (let i = 0; i < n; i++) { add(space, `k${i}`); await space.flush() }
+  assert.is((await storage.load('s')).length, n, 'no snapshot yet: one record per update')
+  timers.advance(COMPACT_DELAY_MS - 1)
+  assert.is((await storage.load('s')).length, n)
+  timers.advance(1)
+  await space.flush()
+  await waitFor(() => storage.logSize('s') === 0)
+  assert.is((await storage.load('s')).length, 1, 'one snapshot holding everything')
+  await space.close()
+  const again = await openSpace('s', { storage })
+  assert.is(again.doc.getMap('tasks').size, n)
+  await again.close()
+}, { fsync: false }))
+
 async function waitFor (condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise(resolve => setImmediate(resolve))
+  // Polled: a FileStore compaction waits on the disk (fsync), which takes its time on a busy machine.
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise(resolve => setTimeout(resolve, 10))
   assert.ok(condition(), 'condition never held')
 }
 

@@ -5,7 +5,8 @@ import * as Y from 'yjs'
 import { raceSignal } from 'race-signal'
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
-import { COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION, COMPACT_ON_CLOSE_RECORDS } from './constants.ts'
+import { COMPACT_DELAY_MS, COMPACT_LOG_BYTES, COMPACT_LOG_RECORDS, COMPACT_LOG_SNAPSHOT_FRACTION, COMPACT_ON_CLOSE_RECORDS } from './constants.ts'
+import { systemTimers } from './sync/timers.ts'
 import { Members } from './members.ts'
 import { TrustGate, PermissionDeniedError } from './trust/gate.ts'
 import { signRecord } from './trust/statement.ts'
@@ -126,7 +127,10 @@ export class Space extends ObservableV2<SpaceEvents> {
   private readonly identity: PrivateKey | undefined
   private readonly resyncIntervalMs: number | undefined
   private readonly timers: Timers | undefined
+  private readonly clock: Timers
   private compacting: Promise<void> | null = null
+  /** A compaction due once the log was found long (see COMPACT_DELAY_MS). */
+  private compactTimer: unknown = null
   /** Updates in the store's log since its last snapshot, and that snapshot's size (both estimated at load). */
   private logRecords: number
   private snapshotBytes: number
@@ -145,6 +149,7 @@ export class Space extends ObservableV2<SpaceEvents> {
     this.limits = options.limits
     this.identity = options.identity
     this.timers = options.timers
+    this.clock = options.timers ?? systemTimers
     this.logRecords = loaded.records
     this.snapshotBytes = loaded.bytes
     this.awareness = new Awareness(doc)
@@ -276,6 +281,7 @@ export class Space extends ObservableV2<SpaceEvents> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.clock.clearTimeout(this.compactTimer)
     for (const { session } of Array.from(this.sessions.values())) session.destroy('space closed')
     this.doc.off('update', this.persist)
     if (this.trust === null) this.members.map.unobserveDeep(this.onMembersChanged)
@@ -350,8 +356,16 @@ export class Space extends ObservableV2<SpaceEvents> {
     if (origin === STORAGE_ORIGIN) return
     this.writer.write(update)
     this.logRecords++
+    if (this.compactTimer === null && this.compacting === null && this.logIsLong()) {
+      this.compactTimer = this.clock.setTimeout(this.compactLater, COMPACT_DELAY_MS)
+    }
+  }
+
+  private readonly compactLater = (): void => {
+    this.compactTimer = null
     // Not while writes fail: a snapshot needs more room than the updates it would replace.
-    if (this.compacting === null && !this.writer.failing && this.logIsLong()) this.compact()
+    if (this.closed || this.compacting !== null || this.writer.failing || !this.logIsLong()) return
+    this.compact()
   }
 
   /** Replace the log by one snapshot of the doc, in the background (`compacting`); a failure loses nothing. */
