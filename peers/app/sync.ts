@@ -1,5 +1,6 @@
 // The sync use cases: `sync` connects to every known member, waits until each reachable one and
-// this device hold what the other wrote (a sync, then a confirming round trip) and reports; `follow` stays connected and streams what happens.
+// this device hold what the other wrote (a sync, then a confirming round trip) and reports;
+// `follow` stays connected and streams what happens.
 
 import type { CallOptions, DeviceRef, FollowEvent, SyncResult } from './api.ts'
 import type { AppContext } from './context.ts'
